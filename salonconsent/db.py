@@ -1,0 +1,51 @@
+"""Database helpers shared by apps: append-only tables enforced by triggers on each backend."""
+
+from django.db import migrations
+
+_SQLITE_TRIGGER = """
+CREATE TRIGGER {name}_no_{verb} BEFORE {verb_upper} ON {table}
+BEGIN SELECT RAISE(ABORT, '{table} is append-only: {verb_upper} refused'); END;
+"""
+
+_PG_FUNCTION = """
+CREATE OR REPLACE FUNCTION salonconsent_refuse_change() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def _install(table: str, name: str):
+    def forwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(_PG_FUNCTION, params=None)
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table} "
+                "FOR EACH ROW EXECUTE FUNCTION salonconsent_refuse_change()"
+            )
+        elif vendor == "sqlite":
+            for verb in ("update", "delete"):
+                schema_editor.execute(
+                    _SQLITE_TRIGGER.format(name=name, verb=verb, verb_upper=verb.upper(), table=table)
+                )
+        else:
+            raise NotImplementedError(f"append-only trigger for {vendor} is not written yet")
+
+    def backwards(apps, schema_editor):
+        vendor = schema_editor.connection.vendor
+        if vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        elif vendor == "sqlite":
+            for verb in ("update", "delete"):
+                schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}_no_{verb}")
+
+    return forwards, backwards
+
+
+def AppendOnly(table: str, name: str) -> migrations.RunPython:
+    """A migration operation making `table` refuse UPDATE and DELETE at the database level."""
+    forwards, backwards = _install(table, name)
+    return migrations.RunPython(forwards, backwards, elidable=False)
