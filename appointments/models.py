@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+from salons.models import Salon
+
+
+class Appointment(models.Model):
+    """A client's booking in the salon's agenda."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("Booked")
+        CANCELLED = "cancelled", _("Cancelled")
+        DONE = "done", _("Done")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("salon"))
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("client"))
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    service = models.CharField(_("service"), max_length=120)
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="appointments", verbose_name=_("staff member"),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["salon", "starts_at"], name="appointment_salon_start"),
+            models.Index(fields=["client", "starts_at"], name="appointment_client_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.client} · {self.service} · {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("An appointment must end after it starts.")
+        if self.client_id and self.salon_id and self.client.salon_id != self.salon_id:
+            errors["client"] = _("This client belongs to another salon.")
+        if errors:
+            raise ValidationError(errors)

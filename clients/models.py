@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
+
+from salons.models import Salon
+
+
+class SuppressionReason(models.TextChoices):
+    """Why a channel may not be used for this client, whatever the consents say."""
+
+    OPTED_OUT = "opted_out", _("Replied STOP")
+    HARD_BOUNCE = "hard_bounce", _("Hard bounce")
+    COMPLAINT = "complaint", _("Spam complaint")
+    INVALID = "invalid", _("Invalid number or address")
+
+
+class Client(models.Model):
+    """A person in a salon's address book."""
+
+    class Lifecycle(models.TextChoices):
+        PROSPECT = "prospect", _("Prospect")
+        CLIENT = "client", _("Client")
+        DORMANT = "dormant", _("Dormant")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="clients", verbose_name=_("salon"))
+    first_name = models.CharField(_("first name"), max_length=80)
+    last_name = models.CharField(_("last name"), max_length=80, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    language = models.CharField(_("preferred language"), max_length=8, choices=settings.LANGUAGES, default="en")
+    notes = models.TextField(_("notes"), blank=True)
+    lifecycle = models.CharField(_("lifecycle"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.PROSPECT)
+    last_visit = models.DateField(_("last visit"), null=True, blank=True)
+    is_restricted = models.BooleanField(
+        _("processing restricted"), default=False,
+        help_text=_("GDPR art. 18: the data is kept but nothing is sent to this client."),
+    )
+    sms_suppression = models.CharField(
+        _("SMS suppressed"), max_length=12, choices=SuppressionReason.choices, blank=True
+    )
+    email_suppression = models.CharField(
+        _("email suppressed"), max_length=12, choices=SuppressionReason.choices, blank=True
+    )
+    consent_requested_at = models.DateTimeField(
+        _("last privacy authorisation request"), null=True, blank=True,
+        help_text=_("When the last privacy authorisation request was sent; drives the cooldown."),
+    )
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [
+            models.Index(fields=["salon", "phone"], name="client_salon_phone"),
+            models.Index(fields=["salon", "email"], name="client_salon_email"),
+            models.Index(fields=["salon", "last_name", "first_name"], name="client_salon_name"),
+        ]
+
+    def __str__(self):
+        if self.erased_at:
+            return _("Erased client #%(id)s") % {"id": self.pk}
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    def suppression_for(self, channel: str) -> str:
+        """The suppression reason on a channel, or '' when it is usable."""
+        return {"sms": self.sms_suppression, "email": self.email_suppression}.get(channel, "")
+
+    def contact_for(self, channel: str) -> str:
+        """The address a message on this channel goes to, or '' when there is none."""
+        if channel == "sms":
+            return self.phone.as_e164 if self.phone else ""
+        if channel == "email":
+            return self.email
+        return ""

@@ -1,0 +1,55 @@
+"""The functions that create and change clients. Views, admin and commands call these."""
+
+from django.db import transaction
+
+from salons.models import Salon
+
+from .models import Client
+from .phones import parse_phone
+
+
+def normalise_email(email: str) -> str:
+    """Trim and lower-case the domain part (the local part is case-sensitive in theory)."""
+    email = (email or "").strip()
+    if "@" not in email:
+        return email
+    local, _, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _apply_contact(client: Client, *, phone, email) -> None:
+    if phone is not None:
+        client.phone = (parse_phone(phone, client.salon.phone_region) if isinstance(phone, str) else phone) or ""
+    if email is not None:
+        client.email = normalise_email(email)
+
+
+@transaction.atomic
+def create_client(
+    *,
+    salon: Salon,
+    first_name: str,
+    last_name: str = "",
+    phone: str = "",
+    email: str = "",
+    language: str = "",
+    notes: str = "",
+    last_visit=None,
+) -> Client:
+    """Add a client to a salon's address book; the phone is read with the salon's region.
+
+    Raises ValidationError (per field) when the phone, email or names are not acceptable.
+    """
+    client = Client(
+        salon=salon,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        language=language or salon.language,
+        notes=notes,
+        last_visit=last_visit,
+        lifecycle=Client.Lifecycle.CLIENT if last_visit else Client.Lifecycle.PROSPECT,
+    )
+    _apply_contact(client, phone=phone, email=email)
+    client.full_clean()
+    client.save()
+    return client

@@ -1,0 +1,21 @@
+"""Reads about tenancy: which salons a staff user may see."""
+
+from django.db.models import QuerySet
+
+from .models import Membership, Salon
+
+
+def salons_for(user) -> QuerySet[Salon]:
+    """The salons a user may see: all for a superuser, their memberships' otherwise."""
+    if not user.is_authenticated or not user.is_active:
+        return Salon.objects.none()
+    if user.is_superuser:
+        return Salon.objects.all()
+    return Salon.objects.filter(memberships__user=user)
+
+
+def is_owner(user, salon) -> bool:
+    """Whether the user owns the salon (superusers count as owners everywhere)."""
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(user=user, salon=salon, role=Membership.Role.OWNER).exists()
