@@ -1,0 +1,69 @@
+import pytest
+from django.db import connection
+
+from consents.selectors import current_wording
+from salons.models import Membership
+
+from .factories import ClientFactory, MembershipFactory, SalonFactory, UserFactory
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (the suite runs there too)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture
+def salon(db):
+    return SalonFactory(name="Salone Aurora", slug="aurora")
+
+
+@pytest.fixture
+def other_salon(db):
+    return SalonFactory(name="Other Salon", slug="other")
+
+
+@pytest.fixture
+def owner(salon):
+    return MembershipFactory(salon=salon, role=Membership.Role.OWNER, user__username="owner").user
+
+
+@pytest.fixture
+def member(salon):
+    """A staff member (not owner) of `salon`."""
+    return MembershipFactory(salon=salon, role=Membership.Role.STAFF, user__username="member").user
+
+
+@pytest.fixture
+def outsider(other_salon):
+    """A staff member of another salon."""
+    return MembershipFactory(salon=other_salon, role=Membership.Role.OWNER, user__username="outsider").user
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(username="root", is_superuser=True)
+
+
+@pytest.fixture
+def client_(salon):
+    return ClientFactory(salon=salon)
+
+
+@pytest.fixture
+def wording():
+    """The current wording for a purpose in a salon and language."""
+
+    def get(salon, purpose, language="en"):
+        return current_wording(salon=salon, purpose=purpose, language=language)
+
+    return get
+
+
+@pytest.fixture
+def vendor():
+    return connection.vendor
