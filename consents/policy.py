@@ -115,10 +115,7 @@ class Reason(models.TextChoices):
     )
     DEFAULT_CHANNEL = (
         "default_channel",
-        _(
-            "The client chose no channel for appointment messages; this is one of the salon's "
-            "default channels."
-        ),
+        _("The client chose no channel for appointment messages; this is one of the salon's default channels."),
     )
     MARKETING_GRANTED = "marketing_granted", _("The client agreed to marketing on this channel.")
     SOFT_OPT_IN = (
@@ -167,10 +164,7 @@ class Reason(models.TextChoices):
     )
     NOT_DEFAULT_CHANNEL = (
         "not_default_channel",
-        _(
-            "The client chose no channel for appointment messages, and this is not one of the "
-            "salon's default channels."
-        ),
+        _("The client chose no channel for appointment messages, and this is not one of the salon's default channels."),
     )
     MARKETING_NOT_GRANTED = (
         "marketing_not_granted",

@@ -61,9 +61,7 @@ def recently_seen(granted=(), withdrawn=(), **fields) -> ClientState:
     ("kind", "channel", "reply_channel"),
     [("newsletter", "sms", ""), ("marketing", "fax", ""), ("consent_receipt", "sms", "pigeon")],
 )
-def test_unknown_kind_or_channel_is_a_programming_error_not_a_decision(
-    kind, channel, reply_channel
-):
+def test_unknown_kind_or_channel_is_a_programming_error_not_a_decision(kind, channel, reply_channel):
     with pytest.raises(ValueError, match="unknown"):
         decide(client(EVERYTHING), kind, channel, reply_channel=reply_channel)
 
@@ -151,9 +149,7 @@ def test_consent_request_allowed_with_appointment_upcoming_or_within_90_days(app
     assert decide(state, MessageKind.CONSENT_REQUEST, "email").reason == Reason.APPOINTMENT_CONTEXT
 
 
-@pytest.mark.parametrize(
-    "appointment_at", [None, NOW - timedelta(days=90, seconds=1)], ids=["never", "91-days-ago"]
-)
+@pytest.mark.parametrize("appointment_at", [None, NOW - timedelta(days=90, seconds=1)], ids=["never", "91-days-ago"])
 def test_consent_request_refused_without_relationship_context(appointment_at):
     state = client(last_appointment_at=appointment_at)
 
@@ -262,9 +258,7 @@ def test_no_preference_client_gets_sms_confirmation_by_default(kind):
     state = client()
 
     assert decide(state, kind, "sms") == Decision(allowed=True, reason=Reason.DEFAULT_CHANNEL)
-    assert decide(state, kind, "email") == Decision(
-        allowed=False, reason=Reason.NOT_DEFAULT_CHANNEL
-    )
+    assert decide(state, kind, "email") == Decision(allowed=False, reason=Reason.NOT_DEFAULT_CHANNEL)
 
 
 @pytest.mark.parametrize("kind", APPOINTMENT_KINDS)
@@ -272,9 +266,7 @@ def test_email_only_client_gets_no_sms_reminder(kind):
     state = client(["service:email"])
 
     assert decide(state, kind, "email") == Decision(allowed=True, reason=Reason.SERVICE_GRANTED)
-    assert decide(state, kind, "sms") == Decision(
-        allowed=False, reason=Reason.SERVICE_EXCLUDES_CHANNEL
-    )
+    assert decide(state, kind, "sms") == Decision(allowed=False, reason=Reason.SERVICE_EXCLUDES_CHANNEL)
 
 
 @pytest.mark.parametrize("kind", APPOINTMENT_KINDS)
@@ -303,9 +295,7 @@ def test_withdrawn_service_channel_is_blocked_even_if_it_is_a_default():
 def test_phone_call_service_preference_excludes_sms_and_email():
     state = client(["service:phone"])
 
-    assert decide(state, MessageKind.APPOINTMENT_REMINDER, "sms").reason == (
-        Reason.SERVICE_EXCLUDES_CHANNEL
-    )
+    assert decide(state, MessageKind.APPOINTMENT_REMINDER, "sms").reason == Reason.SERVICE_EXCLUDES_CHANNEL
 
 
 @pytest.mark.parametrize("kind", APPOINTMENT_KINDS)
@@ -345,15 +335,9 @@ def test_review_request_follows_the_service_channels_like_a_reminder():
     no_preference = client(["data_processing"])
     email_only = client(["data_processing", "service:email"])
 
-    assert decide(no_preference, MessageKind.REVIEW_REQUEST, "sms").reason == (
-        Reason.DEFAULT_CHANNEL
-    )
-    assert decide(email_only, MessageKind.REVIEW_REQUEST, "email").reason == (
-        Reason.SERVICE_GRANTED
-    )
-    assert decide(email_only, MessageKind.REVIEW_REQUEST, "sms").reason == (
-        Reason.SERVICE_EXCLUDES_CHANNEL
-    )
+    assert decide(no_preference, MessageKind.REVIEW_REQUEST, "sms").reason == Reason.DEFAULT_CHANNEL
+    assert decide(email_only, MessageKind.REVIEW_REQUEST, "email").reason == Reason.SERVICE_GRANTED
+    assert decide(email_only, MessageKind.REVIEW_REQUEST, "sms").reason == Reason.SERVICE_EXCLUDES_CHANNEL
 
 
 # --- marketing --------------------------------------------------------------------------------
@@ -396,9 +380,7 @@ def test_withdrawn_marketing_is_refused():
 
 
 def test_lapsed_marketing_grant_counts_as_not_given():
-    state = client(
-        ["data_processing", "marketing:sms"], rules=SalonRules(consent_validity_months=24)
-    )
+    state = client(["data_processing", "marketing:sms"], rules=SalonRules(consent_validity_months=24))
     state_at_expiry = client(
         ["data_processing", "marketing:sms"],
         granted_at=datetime(2023, 6, 15, 12, 0, tzinfo=UTC),
@@ -449,9 +431,7 @@ def test_validity_period_does_not_apply_to_data_processing():
 
 
 def test_email_soft_opt_in_lets_an_existing_client_receive_marketing_email():
-    state = client(
-        ["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True)
-    )
+    state = client(["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True))
 
     decision = decide(state, MessageKind.MARKETING, "email")
 
@@ -459,9 +439,7 @@ def test_email_soft_opt_in_lets_an_existing_client_receive_marketing_email():
 
 
 def test_email_soft_opt_in_never_applies_to_sms():
-    state = client(
-        ["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True)
-    )
+    state = client(["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True))
 
     decision = decide(state, MessageKind.MARKETING, "sms")
 
@@ -583,9 +561,7 @@ REASON_EXAMPLES = {
         {},
     ),
     Reason.SOFT_OPT_IN: (
-        client(
-            ["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True)
-        ),
+        client(["data_processing"], is_existing_client=True, rules=SalonRules(email_soft_opt_in=True)),
         "marketing",
         "email",
         {},
