@@ -3,7 +3,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from consents.models import Action, ConsentEvent, ConsentState
-from salons.admin import SalonScopedAdmin
+from salons.admin import SalonScopedAdmin, member_salon_ids
 
 from .forms import ClientForm
 from .models import Client
@@ -30,12 +30,13 @@ def consent_badges(states) -> str:
     for purpose, channel, label in BADGES:
         mark, colour, background, meaning = _BADGE_STYLE[by_key.get((purpose, channel))]
         chips.append((colour, background, f"{label}: {meaning}", label, mark))
-    return format_html_join(
-        " ",
-        '<span style="color:{};background:{};padding:1px 5px;border-radius:8px;white-space:nowrap" '
+    return format_html('<div style="min-width:16em">{}</div>', format_html_join(
+        "",
+        '<span style="display:inline-block;margin:1px 2px;color:{};background:{};padding:1px 6px;'
+        'border-radius:8px;white-space:nowrap" '
         'title="{}">{} {}</span>',
         chips,
-    )
+    ))
 
 
 class ConsentStateInline(admin.TabularInline):
@@ -91,6 +92,13 @@ class ClientAdmin(SalonScopedAdmin):
     def consents(self, obj):
         return consent_badges(obj.consent_states.all())
 
-    @admin.display(description=_("phone"), ordering="phone")
+    @admin.display(description=_("Phone"), ordering="phone")
     def phone_display(self, obj):
-        return format_html("{}", obj.phone.as_international if obj.phone else "")
+        number = obj.phone.as_international if obj.phone else ""
+        return format_html('<span style="white-space:nowrap">{}</span>', number)
+
+    def get_list_display(self, request):
+        # The salon column only helps those who see more than one salon.
+        if request.user.is_superuser or len(member_salon_ids(request)) > 1:
+            return self.list_display
+        return [name for name in self.list_display if name != "salon"]

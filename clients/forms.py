@@ -11,7 +11,7 @@ class ClientForm(forms.ModelForm):
     """Client form whose phone is read with the salon's region (national formats welcome)."""
 
     phone = forms.CharField(
-        label=_("phone"), required=False, max_length=32,
+        label=_("Phone"), required=False, max_length=32,
         help_text=_("National numbers are read with the salon's country; others need their +prefix."),
     )
 
