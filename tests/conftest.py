@@ -6,6 +6,8 @@ from salons.models import Membership
 
 from .factories import ClientFactory, MembershipFactory, SalonFactory, UserFactory
 
+pytest_plugins = ["tests.fakes"]
+
 
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
