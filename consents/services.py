@@ -146,9 +146,7 @@ def record_consent(
             action = Action.GRANTED if change.granted else Action.WITHDRAWN
             state = states.get(change.key)
             if skip_unchanged and state is not None and state.action == action:
-                continue
-            if skip_unchanged and state is None and action == Action.WITHDRAWN:
-                continue  # never given: a withdrawal changes nothing
+                continue  # a refusal of something never asked is still written: it is an explicit choice
             seq += 1
             fields = {
                 "seq": seq,

@@ -42,6 +42,10 @@ class CreditEntry(models.Model):
     salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="credit_entries", verbose_name=_("salon"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     amount = models.BigIntegerField(_("amount"), help_text=_("Positive for top-ups and refunds, negative for charges."))
+    message = models.ForeignKey(
+        "messaging.Message", on_delete=models.PROTECT, null=True, blank=True, related_name="credit_entries",
+        verbose_name=_("message"),
+    )
     note = models.CharField(_("note"), max_length=255, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
@@ -58,7 +62,14 @@ class CreditEntry(models.Model):
             models.CheckConstraint(
                 condition=(Q(kind="charge", amount__lt=0) | (~Q(kind="charge") & Q(amount__gt=0))),
                 name="credit_entry_sign_matches_kind",
-            )
+            ),
+            # A message is charged at most once and refunded at most once, whatever the retries.
+            models.UniqueConstraint(
+                fields=["message"], condition=Q(kind="charge"), name="one_charge_per_message"
+            ),
+            models.UniqueConstraint(
+                fields=["message"], condition=Q(kind="refund"), name="one_refund_per_message"
+            ),
         ]
 
     def __str__(self):

@@ -78,6 +78,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text message bodies (SMS, text email): no HTML escaping of names like "Rossi & Figli".
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 # Database: embedded SQLite under var/ unless DATABASE_URL says otherwise.
@@ -157,13 +164,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # A Redis restart loses queued tasks, never messages: the sweeper re-enqueues pending rows.
+    "sweep-outbox": {"task": "messaging.tasks.sweep_outbox_task", "schedule": 60.0},
+}
 
 # Messaging providers. SMS_BACKEND: console (demo), locmem (tests) or twilio.
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # empty: the real api.twilio.com
+TWILIO_TIMEOUT = env.float("TWILIO_TIMEOUT", default=10.0)
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="salonconsent <noreply@localhost>")
 ANYMAIL = {
@@ -174,6 +186,7 @@ ANYMAIL = {
     }.items()
     if value
 }
+ANYMAIL["REQUESTS_TIMEOUT"] = env.float("ANYMAIL_REQUESTS_TIMEOUT", default=10.0)
 
 # Security: strict by default in production, each overridable.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None

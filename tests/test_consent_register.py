@@ -113,9 +113,10 @@ def test_the_same_choice_twice_writes_nothing_new_when_asked(client_, wording):
     change = ConsentChange("marketing", True, "email", wording(client_.salon, "marketing"))
     assert len(record_consent(client=client_, changes=[change], source=Source.FORM_LINK, skip_unchanged=True)) == 1
     assert record_consent(client=client_, changes=[change], source=Source.FORM_LINK, skip_unchanged=True) == []
-    never_given = ConsentChange("marketing", False, "sms")
-    assert record_consent(client=client_, changes=[never_given], source=Source.FORM_LINK, skip_unchanged=True) == []
-    assert ConsentEvent.objects.count() == 1
+    declined = ConsentChange("marketing", False, "sms")  # never asked before: an explicit refusal is recorded
+    assert len(record_consent(client=client_, changes=[declined], source=Source.FORM_LINK, skip_unchanged=True)) == 1
+    assert record_consent(client=client_, changes=[declined], source=Source.FORM_LINK, skip_unchanged=True) == []
+    assert ConsentEvent.objects.count() == 2
 
 
 def test_latest_choice_wins_in_current_state(client_, wording):

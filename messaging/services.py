@@ -1,0 +1,284 @@
+"""The outbox: enqueue a message (row first, task after commit) and send it exactly once.
+
+A send is three short steps. `claim` locks the row, decides again with the send policy, charges
+credits and marks it `sending`, then commits. The provider is called outside any transaction.
+`record_*` stores the outcome. A duplicate task, a retry or a crashed worker finds the row no
+longer `pending` and does nothing, so nothing is sent or charged twice.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from appointments.models import Appointment
+from clients.models import Client, SuppressionReason
+from consents.models import Purpose, Source
+from consents.policy import MessageKind, decide
+from consents.selectors import client_state
+from consents.services import ConsentChange, Evidence, record_consent
+from credits.services import charge, refund
+
+from .backends import OutgoingSMS, ProviderError, SendResult, get_sms_backend
+from .email import OutgoingEmail, send_email
+from .models import Message
+from .segments import count_segments
+
+MAX_ATTEMPTS = 5
+# Held or pending appointment messages that lose their point once the appointment is cancelled.
+APPOINTMENT_KINDS = frozenset({MessageKind.APPOINTMENT_CONFIRMATION, MessageKind.APPOINTMENT_REMINDER})
+
+
+def render(*, kind: str, channel: str, language: str, context: dict) -> tuple[str, str]:
+    """The subject (email only) and body of a message, from templates/messaging/, in a language."""
+    with translation.override(language):
+        body = render_to_string(f"messaging/{kind}.{channel}.txt", context, using="text").strip()
+        subject = ""
+        if channel == Message.Channel.EMAIL:
+            subject = " ".join(render_to_string(f"messaging/{kind}.subject.txt", context, using="text").split())
+    return subject, body
+
+
+def price(salon, channel: str, body: str) -> tuple[str, int, int]:
+    """(encoding, segments, cost in credits) of a body on a channel at the salon's prices."""
+    if channel == Message.Channel.SMS:
+        count = count_segments(body)
+        return count.encoding, count.segments, count.segments * salon.sms_price_per_segment
+    return "", 0, salon.email_price
+
+
+def enqueue_message(
+    *,
+    client: Client,
+    kind: str,
+    channel: str,
+    dedupe_key: str,
+    context: dict | None = None,
+    appointment: Appointment | None = None,
+    reply_channel: str = "",
+    expires_at: datetime | None = None,
+) -> Message:
+    """Write the message to the outbox and, after commit, hand it to a worker.
+
+    The dedupe key makes this idempotent: enqueueing the same message twice returns the first row.
+    A message the policy refuses right now is stored `blocked` with the reason, and never sent.
+    """
+    existing = Message.objects.filter(dedupe_key=dedupe_key).first()
+    if existing is not None:
+        return existing
+    salon = client.salon
+    context = {"salon": salon, "client": client, "appointment": appointment, **(context or {})}
+    subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
+    encoding, segments, cost = price(salon, channel, body)
+    decision = decide(client_state(client), kind, channel, reply_channel=reply_channel)
+    message = Message(
+        salon=salon, client=client, appointment=appointment, kind=kind, channel=channel,
+        language=client.language, reply_channel=reply_channel, subject=subject, body=body,
+        encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
+        status=Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED,
+        reason=decision.reason, reason_text=str(decision.sentence)[:255],
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return Message.objects.get(dedupe_key=dedupe_key)  # a concurrent enqueue won the race
+    if message.status == Message.Status.PENDING:
+        dispatch_after_commit([message.pk])
+    return message
+
+
+def dispatch_after_commit(message_ids: list[int]) -> None:
+    """Queue the send task for these messages once the current transaction commits."""
+    from .tasks import send_message_task
+
+    for message_id in message_ids:
+        transaction.on_commit(lambda message_id=message_id: send_message_task.delay(message_id))
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    message: Message
+    retry_in: int | None = None  # seconds before the task should try again, for transient errors
+
+
+def _expired(message: Message, now: datetime) -> bool:
+    if message.expires_at and now >= message.expires_at:
+        return True
+    appointment = message.appointment
+    return (
+        appointment is not None
+        and message.kind in APPOINTMENT_KINDS
+        and (appointment.status == Appointment.Status.CANCELLED or appointment.starts_at <= now)
+    )
+
+
+def claim(message_id: int, *, now: datetime | None = None) -> Message | None:
+    """Lock a pending message, decide again, charge it and mark it `sending`; None if not to send now."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("client__salon", "appointment")
+            .filter(pk=message_id, status=Message.Status.PENDING)
+            .first()
+        )
+        if message is None:
+            return None  # sent, being sent by another worker, or settled: nothing to do
+        fields = ["status", "reason", "reason_text", "charged", "updated_at"]
+        if _expired(message, now):
+            message.status = Message.Status.EXPIRED
+            refund(message=message, note="expired before sending")
+            message.save(update_fields=fields)
+            return None
+        decision = decide(client_state(message.client, now=now), message.kind, message.channel,
+                          reply_channel=message.reply_channel)
+        message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
+        if not decision.allowed:
+            message.status = Message.Status.BLOCKED
+            refund(message=message, note="blocked by consent at send time")
+            message.save(update_fields=fields)
+            return None
+        if not charge(message=message):
+            message.status = Message.Status.HELD_NO_CREDIT
+            message.save(update_fields=fields)
+            return None
+        message.status = Message.Status.SENDING
+        message.recipient = message.client.contact_for(message.channel)
+        message.sending_at = now
+        message.attempts += 1
+        message.save(update_fields=[*fields, "recipient", "sending_at", "attempts"])
+    return message
+
+
+def deliver(message: Message) -> SendResult:
+    """Hand a claimed message to its provider (outside any transaction). Raises ProviderError."""
+    if message.channel == Message.Channel.SMS:
+        callback = urljoin(settings.PUBLIC_BASE_URL, reverse("twilio-status", args=[message.pk]))
+        return get_sms_backend().send(
+            OutgoingSMS(message_id=message.pk, to=message.recipient, body=message.body,
+                        sender=message.salon.sms_sender_id, status_callback=callback)
+        )
+    return send_email(
+        OutgoingEmail(message_id=message.pk, to=message.recipient, subject=message.subject, body=message.body)
+    )
+
+
+def record_sent(message: Message, result: SendResult, *, now: datetime | None = None) -> None:
+    """The provider took the message."""
+    now = now or timezone.now()
+    # Conditional: a delivery report that arrived first must not be moved backwards.
+    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+        status=Message.Status.SENT, sent_at=now, updated_at=now
+    )
+    Message.objects.filter(pk=message.pk).update(provider_id=result.provider_id, error_code="", error_text="")
+    message.refresh_from_db()
+
+
+def record_failure(message: Message, error: ProviderError, *, now: datetime | None = None) -> int | None:
+    """The provider failed: retry transient errors (returns the delay), settle permanent ones."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Message.objects.select_for_update().get(pk=message.pk)
+        if locked.status != Message.Status.SENDING:
+            return None
+        locked.error_code, locked.error_text = error.code[:32], error.text[:500]
+        if error.ambiguous:
+            # It may have gone out: keep the charge, never resend blindly; a person checks the provider.
+            locked.status = Message.Status.UNKNOWN
+            locked.save(update_fields=["status", "error_code", "error_text", "updated_at"])
+            message.refresh_from_db()
+            return None
+        if not error.permanent and locked.attempts < MAX_ATTEMPTS:
+            locked.status = Message.Status.PENDING  # keeps its charge: the retry will not charge again
+            locked.save(update_fields=["status", "error_code", "error_text", "updated_at"])
+            message.refresh_from_db()
+            return min(30 * 2 ** (locked.attempts - 1), 1800)
+        locked.status = Message.Status.FAILED
+        refund(message=locked, note=f"provider refused: {error.code}")
+        locked.save(update_fields=["status", "error_code", "error_text", "charged", "updated_at"])
+        if error.opted_out:
+            record_sms_opt_out(locked.client, note=f"provider error {error.code} on message {locked.pk}")
+    message.refresh_from_db()
+    return None
+
+
+def record_sms_opt_out(client: Client, *, note: str) -> None:
+    """The client replied STOP: suppress SMS and withdraw SMS consent in the register."""
+    Client.objects.filter(pk=client.pk).update(sms_suppression=SuppressionReason.OPTED_OUT)
+    client.sms_suppression = SuppressionReason.OPTED_OUT
+    record_consent(
+        client=client, source=Source.SMS_KEYWORD, evidence=Evidence(note=note), skip_unchanged=True,
+        changes=[ConsentChange(Purpose.SERVICE, False, "sms"), ConsentChange(Purpose.MARKETING, False, "sms")],
+    )
+
+
+def send_message(message_id: int) -> SendOutcome | None:
+    """Claim, deliver and record one message; returns None when there was nothing to send."""
+    message = claim(message_id)
+    if message is None:
+        return None
+    try:
+        result = deliver(message)
+    except ProviderError as error:
+        return SendOutcome(message, retry_in=record_failure(message, error))
+    record_sent(message, result)
+    return SendOutcome(message)
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: int
+    unknown: int
+    expired: int
+
+
+def sweep_outbox(*, now: datetime | None = None, pending_after=timedelta(minutes=5),
+                 sending_after=timedelta(minutes=15)) -> SweepResult:
+    """Re-enqueue stale pending messages, mark stale `sending` ones `unknown`, expire useless held ones.
+
+    A pending row whose task was lost (a Redis restart) is sent again by this; a `sending` row may
+    or may not have reached the provider, so it is never resent blindly: a person checks it.
+    """
+    now = now or timezone.now()
+    stale = list(
+        Message.objects.filter(status=Message.Status.PENDING, updated_at__lt=now - pending_after)
+        .order_by("pk").values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        unknown = Message.objects.filter(status=Message.Status.SENDING, sending_at__lt=now - sending_after).update(
+            status=Message.Status.UNKNOWN, updated_at=now,
+            error_text="No answer from the provider was recorded; check the provider's log before resending.",
+        )
+        expired = expire_held(now=now)
+        Message.objects.filter(pk__in=stale).update(updated_at=now)
+        dispatch_after_commit(stale)
+    return SweepResult(requeued=len(stale), unknown=unknown, expired=expired)
+
+
+def expire_held(*, now: datetime) -> int:
+    """Held messages that are no longer useful become `expired`, uncharged, for the staff to see."""
+    held = Message.objects.filter(status=Message.Status.HELD_NO_CREDIT)
+    useless = held.filter(expires_at__lte=now) | held.filter(
+        kind__in=APPOINTMENT_KINDS, appointment__status=Appointment.Status.CANCELLED
+    ) | held.filter(kind__in=APPOINTMENT_KINDS, appointment__starts_at__lte=now)
+    return Message.objects.filter(pk__in=useless.values("pk")).update(status=Message.Status.EXPIRED, updated_at=now)
+
+
+def release_held(*, salon, now: datetime | None = None) -> int:
+    """After a top-up: held messages go back to `pending` and to the workers (useless ones expire)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        expire_held(now=now)
+        ids = list(
+            Message.objects.filter(salon=salon, status=Message.Status.HELD_NO_CREDIT)
+            .order_by("pk").values_list("pk", flat=True)
+        )
+        Message.objects.filter(pk__in=ids).update(status=Message.Status.PENDING, updated_at=now)
+        dispatch_after_commit(ids)
+    return len(ids)
