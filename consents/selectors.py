@@ -1,5 +1,7 @@
 """Reads of the consent register: a client's state for the policy, the wording to show."""
 
+from collections import defaultdict
+
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -21,32 +23,46 @@ def rules_for(salon: Salon) -> SalonRules:
     )
 
 
-def client_state(client: Client, *, now=None) -> ClientState:
-    """Everything the send policy needs about a client, read in two queries."""
-    consents = {
-        (purpose, channel): Grant(granted=action == Action.GRANTED, at=occurred_at)
-        for purpose, channel, action, occurred_at in ConsentState.objects.filter(client=client).values_list(
-            "purpose", "channel", "action", "occurred_at"
-        )
-    }
-    last_appointment_at = (
-        Appointment.objects.filter(client=client)
+def client_states(clients: list[Client], *, now=None) -> dict[int, ClientState]:
+    """Everything the send policy needs about each client, read in two queries for the whole list."""
+    now = now or timezone.now()
+    ids = [client.pk for client in clients]
+    consents: dict[int, dict] = defaultdict(dict)
+    for client_id, purpose, channel, action, occurred_at in ConsentState.objects.filter(client_id__in=ids).values_list(
+        "client_id", "purpose", "channel", "action", "occurred_at"
+    ):
+        consents[client_id][(purpose, channel)] = Grant(granted=action == Action.GRANTED, at=occurred_at)
+    last_appointments = dict(
+        Appointment.objects.filter(client_id__in=ids)
         .exclude(status=Appointment.Status.CANCELLED)
-        .aggregate(last=Max("starts_at"))["last"]
+        .values("client_id")
+        .annotate(last=Max("starts_at"))
+        .values_list("client_id", "last")
     )
-    return ClientState(
-        now=now or timezone.now(),
-        rules=rules_for(client.salon),
-        has_phone=bool(client.phone),
-        has_email=bool(client.email),
-        is_erased=client.is_erased,
-        is_restricted=client.is_restricted,
-        is_existing_client=client.last_visit is not None,
-        suppressed=frozenset(c for c in ("sms", "email") if client.suppression_for(c)),
-        consents=consents,
-        consent_requested_at=client.consent_requested_at,
-        last_appointment_at=last_appointment_at,
-    )
+    rules = {}
+    states = {}
+    for client in clients:
+        if client.salon_id not in rules:
+            rules[client.salon_id] = rules_for(client.salon)
+        states[client.pk] = ClientState(
+            now=now,
+            rules=rules[client.salon_id],
+            has_phone=bool(client.phone),
+            has_email=bool(client.email),
+            is_erased=client.is_erased,
+            is_restricted=client.is_restricted,
+            is_existing_client=client.last_visit is not None,
+            suppressed=frozenset(c for c in ("sms", "email") if client.suppression_for(c)),
+            consents=consents[client.pk],
+            consent_requested_at=client.consent_requested_at,
+            last_appointment_at=last_appointments.get(client.pk),
+        )
+    return states
+
+
+def client_state(client: Client, *, now=None) -> ClientState:
+    """Everything the send policy needs about one client."""
+    return client_states([client], now=now)[client.pk]
 
 
 def current_wording(*, salon: Salon, purpose: str, language: str) -> ConsentWording | None:

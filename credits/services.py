@@ -32,23 +32,42 @@ def top_up(*, salon: Salon, amount: int, note: str = "", actor=None) -> CreditEn
     return entry
 
 
-def charge(*, message) -> bool:
-    """Take a message's cost from its salon's balance; False (and nothing written) when short.
+def charge(messages) -> set[int]:
+    """Take each message's cost from its salon's balance; returns the ids paid for (now or before).
 
-    One conditional UPDATE (`balance >= cost`), so the balance never goes negative whatever the
-    concurrency, plus the ledger entry. Call inside the transaction that holds the message's lock.
+    Per salon in the batch: lock the credit account, take messages in order while the balance
+    covers them, then ONE conditional UPDATE (`balance >= total`) and one ledger entry per
+    message, so the balance never goes negative whatever the concurrency. Call inside the
+    transaction that holds the messages' locks.
     """
-    cost = message.cost
-    if cost == 0 or message.charged:
-        return True
-    taken = CreditAccount.objects.filter(salon_id=message.salon_id, balance__gte=cost).update(
-        balance=F("balance") - cost
-    )
-    if not taken:
-        return False
-    CreditEntry.objects.create(salon_id=message.salon_id, kind=CreditEntry.Kind.CHARGE, amount=-cost, message=message)
-    message.charged = cost
-    return True
+    paid = {m.pk for m in messages if m.cost == 0 or m.charged}
+    by_salon: dict[int, list] = {}
+    for message in messages:
+        if message.pk not in paid:
+            by_salon.setdefault(message.salon_id, []).append(message)
+    for salon_id, unpaid in by_salon.items():
+        account = CreditAccount.objects.select_for_update().filter(salon_id=salon_id)
+        balance = account.values_list("balance", flat=True).first() or 0
+        taken = []
+        for message in unpaid:
+            if message.cost <= balance:
+                balance -= message.cost
+                taken.append(message)
+        if not taken:
+            continue
+        total = sum(m.cost for m in taken)
+        updated = CreditAccount.objects.filter(salon_id=salon_id, balance__gte=total).update(
+            balance=F("balance") - total
+        )
+        if not updated:  # cannot happen while we hold the lock; refuse rather than overspend
+            continue
+        CreditEntry.objects.bulk_create(
+            CreditEntry(salon_id=salon_id, kind=CreditEntry.Kind.CHARGE, amount=-m.cost, message=m) for m in taken
+        )
+        for message in taken:
+            message.charged = message.cost
+            paid.add(message.pk)
+    return paid
 
 
 def refund(*, message, note: str = "") -> None:

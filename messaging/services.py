@@ -20,7 +20,7 @@ from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
 from consents.models import Purpose, Source
 from consents.policy import MessageKind, decide
-from consents.selectors import client_state
+from consents.selectors import client_state, client_states
 from consents.services import ConsentChange, Evidence, record_consent
 from credits.services import charge, refund
 
@@ -93,12 +93,16 @@ def enqueue_message(
     return message
 
 
-def dispatch_after_commit(message_ids: list[int]) -> None:
-    """Queue the send task for these messages once the current transaction commits."""
-    from .tasks import send_message_task
+def dispatch_after_commit(message_ids: list[int], *, batch_size: int = 1) -> None:
+    """Queue send tasks for these messages once the current transaction commits (in batches)."""
+    from .tasks import send_batch_task, send_message_task
 
-    for message_id in message_ids:
-        transaction.on_commit(lambda message_id=message_id: send_message_task.delay(message_id))
+    for start in range(0, len(message_ids), batch_size):
+        ids = message_ids[start:start + batch_size]
+        if len(ids) == 1:
+            transaction.on_commit(lambda message_id=ids[0]: send_message_task.delay(message_id))
+        else:
+            transaction.on_commit(lambda ids=ids: send_batch_task.delay(ids))
 
 
 @dataclass(frozen=True)
@@ -118,49 +122,63 @@ def _expired(message: Message, now: datetime) -> bool:
     )
 
 
-def claim(message_id: int, *, now: datetime | None = None) -> Message | None:
-    """Lock a pending message, decide again, charge it and mark it `sending`; None if not to send now."""
+def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Message]:
+    """Lock pending messages, decide each again, charge them and mark them `sending`, in one transaction.
+
+    Returns the messages to hand to the provider now. Rows another worker holds are skipped; rows
+    no longer `pending` were settled already. Each message keeps its own decision, charge and
+    ledger entry; the queries are per batch, not per message.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        message = (
+        messages = list(
             Message.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("client__salon", "appointment")
-            .filter(pk=message_id, status=Message.Status.PENDING)
-            .first()
+            .filter(pk__in=message_ids, status=Message.Status.PENDING)
+            .order_by("pk")
         )
-        if message is None:
-            return None  # sent, being sent by another worker, or settled: nothing to do
-        fields = ["status", "reason", "reason_text", "charged", "updated_at"]
-        if _expired(message, now):
-            message.status = Message.Status.EXPIRED
-            refund(message=message, note="expired before sending")
-            message.save(update_fields=fields)
-            return None
-        decision = decide(client_state(message.client, now=now), message.kind, message.channel,
-                          reply_channel=message.reply_channel)
-        message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
-        if not decision.allowed:
-            message.status = Message.Status.BLOCKED
-            refund(message=message, note="blocked by consent at send time")
-            message.save(update_fields=fields)
-            return None
-        if not charge(message=message):
-            message.status = Message.Status.HELD_NO_CREDIT
-            message.save(update_fields=fields)
-            return None
-        message.status = Message.Status.SENDING
-        message.recipient = message.client.contact_for(message.channel)
-        message.sending_at = now
-        message.attempts += 1
-        message.save(update_fields=[*fields, "recipient", "sending_at", "attempts"])
-    return message
+        if not messages:
+            return []
+        states = client_states([m.client for m in messages], now=now)
+        allowed = []
+        for message in messages:
+            if _expired(message, now):
+                message.status = Message.Status.EXPIRED
+                refund(message=message, note="expired before sending")
+                continue
+            decision = decide(states[message.client_id], message.kind, message.channel,
+                              reply_channel=message.reply_channel)
+            message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
+            if not decision.allowed:
+                message.status = Message.Status.BLOCKED
+                refund(message=message, note="blocked by consent at send time")
+                continue
+            allowed.append(message)
+        paid = charge(allowed)
+        sending = []
+        for message in allowed:
+            if message.pk not in paid:
+                message.status = Message.Status.HELD_NO_CREDIT
+                continue
+            message.status = Message.Status.SENDING
+            message.recipient = message.client.contact_for(message.channel)
+            message.sending_at = now
+            message.attempts += 1
+            sending.append(message)
+        for message in messages:
+            message.updated_at = now
+        Message.objects.bulk_update(
+            messages, ["status", "reason", "reason_text", "charged", "recipient", "sending_at", "attempts",
+                       "updated_at"]
+        )
+    return sending
 
 
-def deliver(message: Message) -> SendResult:
+def deliver(message: Message, *, sms_backend=None) -> SendResult:
     """Hand a claimed message to its provider (outside any transaction). Raises ProviderError."""
     if message.channel == Message.Channel.SMS:
         callback = urljoin(settings.PUBLIC_BASE_URL, reverse("twilio-status", args=[message.pk]))
-        return get_sms_backend().send(
+        return (sms_backend or get_sms_backend()).send(
             OutgoingSMS(message_id=message.pk, to=message.recipient, body=message.body,
                         sender=message.salon.sms_sender_id, status_callback=callback)
         )
@@ -169,15 +187,20 @@ def deliver(message: Message) -> SendResult:
     )
 
 
-def record_sent(message: Message, result: SendResult, *, now: datetime | None = None) -> None:
-    """The provider took the message."""
+def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | None = None) -> None:
+    """The provider took these messages: store their ids and move them to `sent`, in two queries."""
+    if not results:
+        return
     now = now or timezone.now()
+    for message, result in results:
+        message.provider_id, message.error_code, message.error_text = result.provider_id, "", ""
+    Message.objects.bulk_update([m for m, _ in results], ["provider_id", "error_code", "error_text"])
     # Conditional: a delivery report that arrived first must not be moved backwards.
-    Message.objects.filter(pk=message.pk, status=Message.Status.SENDING).update(
+    Message.objects.filter(pk__in=[m.pk for m, _ in results], status=Message.Status.SENDING).update(
         status=Message.Status.SENT, sent_at=now, updated_at=now
     )
-    Message.objects.filter(pk=message.pk).update(provider_id=result.provider_id, error_code="", error_text="")
-    message.refresh_from_db()
+    for message, _ in results:
+        message.status, message.sent_at = Message.Status.SENT, now
 
 
 def record_failure(message: Message, error: ProviderError, *, now: datetime | None = None) -> int | None:
@@ -218,17 +241,26 @@ def record_sms_opt_out(client: Client, *, note: str) -> None:
     )
 
 
+def send_batch(message_ids: list[int]) -> list[SendOutcome]:
+    """Claim, deliver and record a batch of messages; one provider call per message, never two."""
+    messages = claim(message_ids)
+    if not messages:
+        return []
+    sms_backend = get_sms_backend() if any(m.channel == Message.Channel.SMS for m in messages) else None
+    sent, outcomes = [], []
+    for message in messages:
+        try:
+            sent.append((message, deliver(message, sms_backend=sms_backend)))
+        except ProviderError as error:
+            outcomes.append(SendOutcome(message, retry_in=record_failure(message, error)))
+    record_sent(sent)
+    return outcomes + [SendOutcome(message) for message, _ in sent]
+
+
 def send_message(message_id: int) -> SendOutcome | None:
-    """Claim, deliver and record one message; returns None when there was nothing to send."""
-    message = claim(message_id)
-    if message is None:
-        return None
-    try:
-        result = deliver(message)
-    except ProviderError as error:
-        return SendOutcome(message, retry_in=record_failure(message, error))
-    record_sent(message, result)
-    return SendOutcome(message)
+    """Send one message (see send_batch); None when there was nothing to send."""
+    outcomes = send_batch([message_id])
+    return outcomes[0] if outcomes else None
 
 
 @dataclass(frozen=True)

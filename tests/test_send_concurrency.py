@@ -91,3 +91,21 @@ def test_the_same_message_delivered_five_times_at_once_is_sent_once():
     assert [sms.message_id for sms in locmem.outbox] == [message_id]
     assert CreditEntry.objects.filter(message_id=message_id).count() == 1
     assert CreditAccount.objects.get(salon=salon).balance == 9
+
+
+def test_overlapping_batches_on_parallel_workers_send_each_message_once():
+    salon = SalonFactory()
+    top_up(salon=salon, amount=300)
+    ids = pending_sms(salon, 400)
+    # Every message is in two batches, handed to different workers.
+    batches = [ids[i:i + 50] for i in range(0, len(ids), 50)] + [ids[i:i + 50] for i in range(25, len(ids), 50)]
+    from messaging.services import send_batch
+
+    run_workers(send_batch, batches)
+
+    statuses = dict(Message.objects.values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    assert statuses == {"sent": 300, "held_no_credit": 100}
+    sent_ids = [sms.message_id for sms in locmem.outbox]
+    assert len(sent_ids) == 300 == len(set(sent_ids))
+    assert CreditAccount.objects.get(salon=salon).balance == 0
+    assert CreditEntry.objects.filter(salon=salon, kind="charge").count() == 300
