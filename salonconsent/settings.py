@@ -122,6 +122,7 @@ LANGUAGES = [
     ("fi", _("Finnish")),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["salonconsent.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
