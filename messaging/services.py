@@ -71,6 +71,7 @@ def enqueue_message(
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
         return existing
+    client = Client.objects.select_related("salon").get(pk=client.pk)  # decide on fresh flags, not a stale copy
     salon = client.salon
     context = {"salon": salon, "client": client, "appointment": appointment, **(context or {})}
     subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
@@ -194,10 +195,11 @@ def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | No
     now = now or timezone.now()
     for message, result in results:
         message.provider_id, message.error_code, message.error_text = result.provider_id, "", ""
-    Message.objects.bulk_update([m for m, _ in results], ["provider_id", "error_code", "error_text"])
+        message.sent_at = now
+    Message.objects.bulk_update([m for m, _ in results], ["provider_id", "error_code", "error_text", "sent_at"])
     # Conditional: a delivery report that arrived first must not be moved backwards.
     Message.objects.filter(pk__in=[m.pk for m, _ in results], status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, sent_at=now, updated_at=now
+        status=Message.Status.SENT, updated_at=now
     )
     for message, _ in results:
         message.status, message.sent_at = Message.Status.SENT, now

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from phonenumber_field.phonenumber import PhoneNumber
+from phonenumbers import NumberParseException
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -104,7 +105,10 @@ def apply_delivery_report(message_id: int, *, provider_id: str, status: str, err
 @twilio_verified
 def twilio_inbound(request):
     """An SMS reply: STOP-like keywords opt out of SMS, START lifts it, HELP answers with the salon's name."""
-    phone = PhoneNumber.from_string(request.POST.get("From", ""))
+    try:
+        phone = PhoneNumber.from_string(request.POST.get("From", ""))
+    except NumberParseException:
+        return HttpResponse(str(MessagingResponse()), content_type="application/xml")  # not a phone: nothing to do
     body = re.sub(r"[^A-Z]", "", request.POST.get("Body", "").upper())
     opt_out_type = request.POST.get("OptOutType", "").upper()
     clients = list(Client.objects.filter(phone=phone.as_e164, erased_at__isnull=True).select_related("salon"))

@@ -16,7 +16,7 @@ from messaging.models import Message
 from messaging.services import send_message
 from tests.factories import ClientFactory, SalonFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 WORKERS = 8
 

@@ -185,3 +185,27 @@ def test_anymail_webhook_without_the_secret_is_refused(client, sent_email):
                         auth="hook:wrong")
     assert response.status_code == 400
     assert Client.objects.get(pk=sent_email.client_id).email_suppression == ""
+
+
+@pytest.mark.parametrize("sender", ["", "whatsapp:+39347", "not a number"])
+def test_a_reply_from_an_unreadable_sender_is_answered_and_ignored(client, salon, sender):
+    response = signed_post(client, reverse("twilio-inbound"), {"From": sender, "Body": "STOP"})
+    assert response.status_code == 200
+    assert not Client.objects.exclude(sms_suppression="").exists()
+
+
+def test_a_delivery_report_that_beats_the_worker_keeps_delivered_and_sent_time(salon):
+    from messaging.backends import SendResult
+    from messaging.services import claim, record_sent
+    from messaging.webhooks import apply_delivery_report
+
+    top_up(salon=salon, amount=10)
+    appointment = AppointmentFactory(client=ClientFactory(salon=salon))
+    queued = enqueue_message(client=appointment.client, kind=MessageKind.APPOINTMENT_CONFIRMATION, channel="sms",
+                             appointment=appointment, dedupe_key="race:1")
+    [message] = claim([queued.pk])
+    apply_delivery_report(message.pk, provider_id="SM123", status="delivered")  # before the worker records
+    record_sent([(message, SendResult(provider_id="SM123"))])
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    assert message.sent_at is not None and message.provider_id == "SM123"
