@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from salons.models import Salon
+from salons.models import Channel, Salon
 
 
 class Purpose(models.TextChoices):
@@ -22,7 +22,7 @@ class Purpose(models.TextChoices):
 # Purposes given per channel; the others are given once, with no channel.
 PER_CHANNEL_PURPOSES = frozenset({Purpose.SERVICE, Purpose.MARKETING})
 # Channels a per-channel purpose may be recorded on (nothing is ever sent on `phone`).
-CONSENT_CHANNELS = frozenset({"sms", "email", "phone"})
+CONSENT_CHANNELS = frozenset(Channel.values)
 
 
 class Action(models.TextChoices):

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from appointments.models import Appointment
 from clients.models import Client
 from consents.policy import MessageKind
-from salons.models import Salon
+from salons.models import SENDABLE_CHANNELS, Channel, Salon
 
 
 class Message(models.Model):
@@ -15,9 +15,7 @@ class Message(models.Model):
     sending → pending (transient error, retried) | failed | unknown (stale, found by the sweeper).
     """
 
-    class Channel(models.TextChoices):
-        SMS = "sms", _("SMS")
-        EMAIL = "email", _("Email")
+    Channel = Channel  # the salon-wide channel vocabulary; messages only go on the sendable ones
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -38,7 +36,9 @@ class Message(models.Model):
         verbose_name=_("appointment"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=MessageKind.choices)
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=[(c.value, c.label) for c in SENDABLE_CHANNELS]
+    )
     language = models.CharField(_("language"), max_length=8)
     reply_channel = models.CharField(_("reply channel"), max_length=8, blank=True)
     recipient = models.CharField(_("recipient"), max_length=254, blank=True)
