@@ -80,3 +80,39 @@ class Client(models.Model):
         if channel == "email":
             return self.email
         return ""
+
+
+class ErasureRequest(models.Model):
+    """A client's request to erase their data, waiting for the salon to confirm within one month."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DONE = "done", _("Erased")
+        REFUSED = "refused", _("Refused")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="erasure_requests", verbose_name=_("client")
+    )
+    source = models.CharField(_("asked through"), max_length=20, default="form_link")
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    due_at = models.DateTimeField(_("answer due by"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("handled by"),
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure request")
+        verbose_name_plural = _("erasure requests")
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client"], condition=models.Q(status="pending"), name="one_pending_erasure_request"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.client} · {self.get_status_display()}"

@@ -53,3 +53,19 @@ def create_client(
     client.full_clean()
     client.save()
     return client
+
+
+def request_erasure(*, client: Client, source: str = "form_link"):
+    """Record a client's erasure request for the staff to confirm; asking twice keeps the first."""
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from .models import ErasureRequest
+
+    existing = ErasureRequest.objects.filter(client=client, status=ErasureRequest.Status.PENDING).first()
+    if existing is not None:
+        return existing
+    now = timezone.now()
+    return ErasureRequest.objects.create(
+        salon_id=client.salon_id, client=client, source=source, due_at=now + relativedelta(months=1)
+    )

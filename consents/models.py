@@ -184,3 +184,37 @@ class ConsentState(models.Model):
     @property
     def granted(self) -> bool:
         return self.action == Action.GRANTED
+
+
+class ConsentLink(models.Model):
+    """A client's personal link to the consent form: a random token stored only as its hash.
+
+    `request` links go out with a privacy authorisation request and expire after the salon's
+    setting; `preferences` links ride on marketing messages and receipts and live longer.
+    """
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", _("Privacy authorisation request")
+        PREFERENCES = "preferences", _("Preference page")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consent_links", verbose_name=_("client"))
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    channel = models.CharField(_("sent by"), max_length=8, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consent link")
+        verbose_name_plural = _("consent links")
+        indexes = [models.Index(fields=["client", "created_at"], name="consentlink_client_time")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"

@@ -44,6 +44,7 @@ class Message(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
+    headers = models.JSONField(_("email headers"), default=dict, blank=True)
     encoding = models.CharField(_("SMS encoding"), max_length=8, blank=True)
     segments = models.PositiveSmallIntegerField(_("SMS segments"), default=0)
     cost = models.PositiveIntegerField(_("cost (credits)"), default=0)

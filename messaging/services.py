@@ -18,6 +18,7 @@ from django.utils import timezone, translation
 
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
+from consents.links import form_url, new_preference_token, unsubscribe_url
 from consents.models import Purpose, Source
 from consents.policy import MessageKind, decide
 from consents.selectors import client_state, client_states
@@ -32,6 +33,7 @@ from .segments import count_segments
 MAX_ATTEMPTS = 5
 # Held or pending appointment messages that lose their point once the appointment is cancelled.
 APPOINTMENT_KINDS = frozenset({MessageKind.APPOINTMENT_CONFIRMATION, MessageKind.APPOINTMENT_REMINDER})
+MARKETING_KINDS = frozenset({MessageKind.MARKETING, MessageKind.PERSONALISED_SUGGESTION})
 
 
 def render(*, kind: str, channel: str, language: str, context: dict) -> tuple[str, str]:
@@ -74,12 +76,20 @@ def enqueue_message(
     client = Client.objects.select_related("salon").get(pk=client.pk)  # decide on fresh flags, not a stale copy
     salon = client.salon
     context = {"salon": salon, "client": client, "appointment": appointment, **(context or {})}
+    headers = {}
+    if kind in MARKETING_KINDS:
+        # Every marketing message carries the client's preference page; email also one-click unsubscribe.
+        token = new_preference_token(client)
+        context["link"] = form_url(token)
+        if channel == Message.Channel.EMAIL:
+            headers = {"List-Unsubscribe": f"<{unsubscribe_url(token)}>",
+                       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
     encoding, segments, cost = price(salon, channel, body)
     decision = decide(client_state(client), kind, channel, reply_channel=reply_channel)
     message = Message(
         salon=salon, client=client, appointment=appointment, kind=kind, channel=channel,
-        language=client.language, reply_channel=reply_channel, subject=subject, body=body,
+        language=client.language, reply_channel=reply_channel, subject=subject, body=body, headers=headers,
         encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
         status=Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED,
         reason=decision.reason, reason_text=str(decision.sentence)[:255],
@@ -168,6 +178,9 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
             sending.append(message)
         for message in messages:
             message.updated_at = now
+        requested = [m.client_id for m in sending if m.kind == MessageKind.CONSENT_REQUEST]
+        if requested:  # the cooldown counts from the request that actually goes out
+            Client.objects.filter(pk__in=requested).update(consent_requested_at=now)
         Message.objects.bulk_update(
             messages, ["status", "reason", "reason_text", "charged", "recipient", "sending_at", "attempts",
                        "updated_at"]
@@ -184,7 +197,8 @@ def deliver(message: Message, *, sms_backend=None) -> SendResult:
                         sender=message.salon.sms_sender_id, status_callback=callback)
         )
     return send_email(
-        OutgoingEmail(message_id=message.pk, to=message.recipient, subject=message.subject, body=message.body)
+        OutgoingEmail(message_id=message.pk, to=message.recipient, subject=message.subject, body=message.body,
+                      headers=message.headers)
     )
 
 

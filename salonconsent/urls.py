@@ -8,6 +8,7 @@ admin.site.site_title = "salonconsent"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("messaging.urls")),
+    path("", include("consents.urls")),
     path("anymail/", include("anymail.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

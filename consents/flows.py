@@ -1,0 +1,70 @@
+"""What the client sees: the privacy authorisation request, the form's submission, the receipt, unsubscribe.
+
+These join the register to the outbox, so they live apart from the register's own services.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+
+from clients.models import Client
+from messaging.models import Message
+from messaging.services import enqueue_message
+
+from .links import form_url, new_link, new_preference_token
+from .models import ConsentLink, Purpose, Source
+from .policy import MessageKind, decide
+from .receipts import receipt_lines
+from .selectors import client_state
+from .services import ConsentChange, Evidence, record_consent
+
+
+def send_consent_request(client: Client, channel: str, *, by=None) -> Message:
+    """Create a request link for the client and queue the request on a channel.
+
+    The outbox applies the policy (contact, suppression, restriction, cooldown, relationship) and
+    the credits; a refused request is stored `blocked` with the reason, and its link is revoked.
+    """
+    link, token = new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel=channel, by=by)
+    message = enqueue_message(
+        client=client, kind=MessageKind.CONSENT_REQUEST, channel=channel, context={"link": form_url(token)},
+        dedupe_key=f"consent_request:{client.pk}:{channel}:{link.pk}",
+    )
+    if message.status == Message.Status.BLOCKED:
+        ConsentLink.objects.filter(pk=link.pk).update(revoked_at=message.created_at)
+    return message
+
+
+def send_receipt(client: Client, events, *, reply_channel: str = "") -> Message:
+    """Queue a receipt of the choices just recorded: by email where allowed, else on the channel used."""
+    state = client_state(client)
+    email_ok = decide(state, MessageKind.CONSENT_RECEIPT, "email", reply_channel=reply_channel).allowed
+    channel = "email" if email_ok else (reply_channel or "sms")
+    token = new_preference_token(client)
+    return enqueue_message(
+        client=client, kind=MessageKind.CONSENT_RECEIPT, channel=channel, reply_channel=reply_channel,
+        context={"link": form_url(token), "choices": receipt_lines(events=events, language=client.language)},
+        dedupe_key=f"consent_receipt:{client.pk}:{events[-1].pk}",
+    )
+
+
+def submit_choices(*, link: ConsentLink, changes: list[ConsentChange], evidence: Evidence) -> list:
+    """The client saved the form: write what changed (one transaction) and queue a receipt.
+
+    Saving the same choices again writes nothing and sends no receipt.
+    """
+    client = link.client
+    with transaction.atomic():
+        events = record_consent(client=client, changes=changes, source=Source.FORM_LINK, evidence=evidence,
+                                skip_unchanged=True)
+        ConsentLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
+        if events:
+            send_receipt(client, events, reply_channel=link.channel)
+    return events
+
+
+def unsubscribe_marketing_email(*, link: ConsentLink, evidence: Evidence) -> list:
+    """One-click unsubscribe (RFC 8058): withdraw marketing by email at once."""
+    return record_consent(
+        client=link.client, source=Source.EMAIL_UNSUBSCRIBE, evidence=evidence, skip_unchanged=True,
+        changes=[ConsentChange(Purpose.MARKETING, False, "email")],
+    )

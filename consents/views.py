@@ -1,0 +1,154 @@
+"""The client's pages: the consent form behind a personal link, downloads, erasure request, unsubscribe.
+
+Views stay thin: the link is resolved, the form validated, and a flow in consents.flows does the rest.
+"""
+
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from clients.export import export_client_data
+from clients.services import request_erasure
+from salonconsent.ratelimit import allow
+
+from . import flows
+from .forms import ConsentChoicesForm
+from .links import LinkInvalid, resolve
+from .models import ConsentEvent, Purpose
+from .receipts import kantara_receipt
+from .selectors import current_wording
+from .services import Evidence
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+POSTS_PER_IP, POSTS_PER_TOKEN, WINDOW = 30, 10, 600
+
+
+def _language(request, client) -> str:
+    chosen = request.GET.get("lang") or request.POST.get("lang") or ""
+    return chosen if chosen in LANGUAGE_CODES else client.language
+
+
+def _page(request, template, context, *, status=200, language=None):
+    with translation.override(language or translation.get_language()):
+        response = render(request, template, {"languages": settings.LANGUAGES, **context}, status=status)
+    response["Cache-Control"] = "no-store"  # personal pages: never in a shared cache
+    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    return response
+
+
+def _invalid(request, error: LinkInvalid):
+    return _page(request, "consents/invalid_link.html", {"expired": error.status == 410}, status=error.status)
+
+
+def _post_allowed(request, token: str) -> bool:
+    ip = request.META.get("REMOTE_ADDR", "")
+    token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
+    return allow(f"consent-post-ip:{ip}", limit=POSTS_PER_IP, window=WINDOW) and allow(
+        f"consent-post-token:{token_key}", limit=POSTS_PER_TOKEN, window=WINDOW
+    )
+
+
+def _too_many(request):
+    return _page(request, "consents/too_many.html", {}, status=429)
+
+
+def _resolve_or_page(request, token):
+    try:
+        return resolve(token), None
+    except LinkInvalid as error:
+        return None, _invalid(request, error)
+
+
+@require_http_methods(["GET", "POST"])
+def consent_form(request, token: str):
+    link, error_page = _resolve_or_page(request, token)
+    if error_page:
+        return error_page
+    if request.method == "POST" and not _post_allowed(request, token):
+        return _too_many(request)
+    client, salon = link.client, link.client.salon
+    language = _language(request, client)
+    with translation.override(language):
+        wordings = {p: current_wording(salon=salon, purpose=p, language=language) for p in Purpose.values}
+        current = {(s.purpose, s.channel): s.granted for s in client.consent_states.all()}
+        form = ConsentChoicesForm(request.POST or None, salon=salon, wordings=wordings, current=current)
+        if request.method == "POST" and form.is_valid():
+            withdraw_all = "withdraw_all" in request.POST
+            flows.submit_choices(link=link, changes=form.changes(withdraw_all=withdraw_all),
+                                 evidence=Evidence.from_request(request))
+            return redirect(f"{request.path}?saved=1&lang={language}")
+        granted = {key for key, value in current.items() if value}
+        marketing_waits = not ({("data_processing", "")} & granted) and any(
+            p in ("marketing", "personalised") for p, _c in granted
+        )
+        return _page(request, "consents/form.html", {
+            "salon": salon, "client": client, "form": form, "token": token, "language": language,
+            "saved": request.GET.get("saved") == "1", "marketing_waits": marketing_waits,
+            "is_preferences": link.kind == link.Kind.PREFERENCES,
+        }, status=400 if form.errors else 200, language=language)
+
+
+def receipt_json(request, token: str):
+    """The client's current choices as a Kantara Consent Receipt (v1.1 fields)."""
+    link, error_page = _resolve_or_page(request, token)
+    if error_page:
+        return error_page
+    events = list(ConsentEvent.objects.filter(client=link.client, pk__in=link.client.consent_states.values("event"))
+                  .select_related("wording", "salon").order_by("seq"))
+    receipt = kantara_receipt(client=link.client, events=events, public_base_url=settings.PUBLIC_BASE_URL)
+    return _download(receipt, "consent-receipt.json")
+
+
+def data_json(request, token: str):
+    """Everything the salon holds about the client, as JSON (GDPR access and portability)."""
+    link, error_page = _resolve_or_page(request, token)
+    if error_page:
+        return error_page
+    return _download(export_client_data(link.client), "my-data.json")
+
+
+def _download(data: dict, filename: str) -> HttpResponse:
+    response = JsonResponse(data, json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def erasure(request, token: str):
+    link, error_page = _resolve_or_page(request, token)
+    if error_page:
+        return error_page
+    language = _language(request, link.client)
+    if request.method == "POST":
+        if not _post_allowed(request, token):
+            return _too_many(request)
+        erasure_request = request_erasure(client=link.client)
+        return _page(request, "consents/erasure_requested.html",
+                     {"salon": link.client.salon, "request": erasure_request, "token": token, "language": language},
+                     language=language)
+    return _page(request, "consents/erasure_confirm.html",
+                 {"salon": link.client.salon, "token": token, "language": language}, language=language)
+
+
+@csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no token or cookie
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token: str):
+    link, error_page = _resolve_or_page(request, token)
+    if error_page:
+        return error_page
+    language = _language(request, link.client)
+    context = {"salon": link.client.salon, "token": token, "language": language}
+    if request.method == "POST":
+        if not _post_allowed(request, token):
+            return _too_many(request)
+        flows.unsubscribe_marketing_email(link=link, evidence=Evidence.from_request(request, note="one-click"))
+        return _page(request, "consents/unsubscribed.html", context, language=language)
+    return _page(request, "consents/unsubscribe_confirm.html", context, language=language)
+
+
