@@ -1,12 +1,17 @@
-from django.contrib import admin
+from collections import Counter
+
+from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from consents.flows import send_consent_request
 from consents.models import Action, ConsentEvent, ConsentState
-from salons.admin import SalonScopedAdmin, member_salon_ids
+from messaging.models import Message
+from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 
 from .forms import ClientForm
-from .models import Client
+from .models import Client, ErasureRequest
 
 # (purpose, channel, short label) in the order the address book shows them.
 BADGES = [
@@ -88,6 +93,28 @@ class ClientAdmin(SalonScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # clients are erased (anonymised), never deleted: the register keeps its proof
 
+    actions = ["request_consent_by_sms", "request_consent_by_email"]
+
+    def _request_consent(self, request, queryset, channel):
+        outcomes = Counter()
+        for client in queryset.select_related("salon"):
+            message = send_consent_request(client, channel, by=request.user)
+            outcomes[message.reason_text if message.status == Message.Status.BLOCKED else ""] += 1
+        queued = outcomes.pop("", 0)
+        self.message_user(request, ngettext("%(n)d privacy authorisation request queued.",
+                                            "%(n)d privacy authorisation requests queued.", queued) % {"n": queued})
+        for reason, count in outcomes.items():
+            self.message_user(request, _("%(n)d not sent: %(reason)s") % {"n": count, "reason": reason},
+                              level=messages.WARNING)
+
+    @admin.action(description=_("Send privacy authorisation by SMS"))
+    def request_consent_by_sms(self, request, queryset):
+        self._request_consent(request, queryset, "sms")
+
+    @admin.action(description=_("Send privacy authorisation by email"))
+    def request_consent_by_email(self, request, queryset):
+        self._request_consent(request, queryset, "email")
+
     @admin.display(description=_("Consents"))
     def consents(self, obj):
         return consent_badges(obj.consent_states.all())
@@ -102,3 +129,12 @@ class ClientAdmin(SalonScopedAdmin):
         if request.user.is_superuser or len(member_salon_ids(request)) > 1:
             return self.list_display
         return [name for name in self.list_display if name != "salon"]
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(ReadOnlyAdmin):
+    """Erasure requests from clients with their one-month deadline (erasure itself: the GDPR tools)."""
+
+    list_display = ["client", "requested_at", "due_at", "status", "source"]
+    list_filter = ["status"]
+    list_select_related = ["client"]
