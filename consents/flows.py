@@ -11,7 +11,7 @@ from messaging.models import Message
 from messaging.services import enqueue_message
 
 from .links import form_url, new_link, new_preference_token
-from .models import ConsentLink, Purpose, Source
+from .models import ConsentEvent, ConsentLink, Purpose, Source
 from .policy import MessageKind, decide
 from .receipts import receipt_lines
 from .selectors import client_state
@@ -40,9 +40,12 @@ def send_receipt(client: Client, events, *, reply_channel: str = "") -> Message:
     email_ok = decide(state, MessageKind.CONSENT_RECEIPT, "email", reply_channel=reply_channel).allowed
     channel = "email" if email_ok else (reply_channel or "sms")
     token = new_preference_token(client)
+    # The receipt lists every current choice (not only what just changed), each with its date.
+    current = list(ConsentEvent.objects.filter(pk__in=client.consent_states.values("event"))
+                   .select_related("wording", "salon").order_by("purpose", "channel"))
     return enqueue_message(
         client=client, kind=MessageKind.CONSENT_RECEIPT, channel=channel, reply_channel=reply_channel,
-        context={"link": form_url(token), "choices": receipt_lines(events=events, language=client.language)},
+        context={"link": form_url(token), "choices": receipt_lines(events=current, language=client.language)},
         dedupe_key=f"consent_receipt:{client.pk}:{events[-1].pk}",
     )
 

@@ -37,7 +37,9 @@ def _page(request, template, context, *, status=200, language=None):
     with translation.override(language or translation.get_language()):
         response = render(request, template, {"languages": settings.LANGUAGES, **context}, status=status)
     response["Cache-Control"] = "no-store"  # personal pages: never in a shared cache
-    response["Referrer-Policy"] = "no-referrer"  # the token must not leak to other sites
+    # The token must not leak to other sites; same-origin still lets the browser send a real Origin
+    # header with the form's POST (no-referrer makes it "null", and CSRF protection rightly refuses it).
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
@@ -152,3 +154,8 @@ def unsubscribe(request, token: str):
     return _page(request, "consents/unsubscribe_confirm.html", context, language=language)
 
 
+
+
+def csrf_failure(request, reason=""):
+    """A page a client understands when the form's security check fails (an old tab, cookies off)."""
+    return _page(request, "consents/csrf_failure.html", {}, status=403)

@@ -88,7 +88,7 @@ def test_first_visit_shows_every_purpose_with_nothing_ticked(client, giulia, dja
     assert checked_boxes(page) == []
     for name in BOXES:
         assert f'name="{name}"' in page
-        assert re.search(rf'<label for="id_{name}">', page), name  # every box has a label
+        assert re.search(rf'<label for="id_{name}">[^<]+</label>', page), name  # every box has a label
 
 
 def test_submission_writes_entries_with_evidence_and_sends_a_receipt(client, giulia,
@@ -112,6 +112,7 @@ def test_submission_writes_entries_with_evidence_and_sends_a_receipt(client, giu
     assert receipt.channel == "email" and receipt.status == Message.Status.SENT
     [email] = mail.outbox
     assert email.to == ["giulia@example.com"] and "Giulia" in email.body
+    assert email.body.count("\n- ") == 6  # every current choice, each with its date
     # Revisiting shows the current choices.
     assert checked_boxes(client.get(path).text) == ["data_processing", "marketing_email"]
 
@@ -196,7 +197,8 @@ def test_csrf_is_required_on_the_form(giulia):
 
     strict = Client(enforce_csrf_checks=True)
     _link, token = new_link(client=giulia, kind=ConsentLink.Kind.REQUEST)
-    assert strict.post(f"/c/{token}/", {"data_processing": "on"}).status_code == 403
+    response = strict.post(f"/c/{token}/", {"data_processing": "on"})
+    assert response.status_code == 403 and "Please reload the page" in response.text
     assert not ConsentEvent.objects.exists()
 
 
