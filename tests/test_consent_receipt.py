@@ -145,7 +145,12 @@ def test_receipt_lines_say_each_choice_in_one_line_with_the_salons_local_time(re
 
 
 def test_receipt_lines_render_in_italian(recorded):
-    lines = receipt_lines(events=recorded, language="it").splitlines()
-    assert len(lines) == len(recorded)
-    assert all("12/03/2026 14:05" in line for line in lines)
-    assert lines[0].startswith("- Trattamento dei dati")
+    text = receipt_lines(events=recorded, language="it")
+    assert text != receipt_lines(events=recorded, language="en")
+    assert text.splitlines() == [
+        "- Trattamento dei dati: sì, 12/03/2026 14:05",
+        "- Marketing (Email): sì, 12/03/2026 14:05",
+        "- Marketing (SMS): no, 12/03/2026 14:05",
+    ]
+    assert "yes" not in text
+    assert all(is_gsm7(char) for char in text)  # "ì" is in the GSM-7 alphabet: the lines may go by SMS
