@@ -65,22 +65,20 @@ def client_state(client: Client, *, now=None) -> ClientState:
     return client_states([client], now=now)[client.pk]
 
 
+def current_wordings(*, salon: Salon, language: str) -> dict[str, ConsentWording]:
+    """The wording to show now for every purpose, in one query (see current_wording)."""
+    preference = list(dict.fromkeys([language, salon.language, "en"]))
+    best: dict[str, tuple] = {}
+    for wording in ConsentWording.objects.filter(Q(salon=salon) | Q(salon__isnull=True), language__in=preference):
+        rank = (preference.index(wording.language), 0 if wording.salon_id else 1, -wording.version)
+        if wording.purpose not in best or rank < best[wording.purpose][0]:
+            best[wording.purpose] = (rank, wording)
+    return {purpose: wording for purpose, (_rank, wording) in best.items()}
+
+
 def current_wording(*, salon: Salon, purpose: str, language: str) -> ConsentWording | None:
     """The wording to show now: the salon's newest version in that language, else the shipped one.
 
     Falls back to the salon's language, then English, when the language has no wording.
     """
-    preference = list(dict.fromkeys([language, salon.language, "en"]))
-    candidates = ConsentWording.objects.filter(
-        Q(salon=salon) | Q(salon__isnull=True), purpose=purpose, language__in=preference
-    )
-    best = None
-    for wording in candidates:
-        rank = (
-            preference.index(wording.language),
-            0 if wording.salon_id else 1,
-            -wording.version,
-        )
-        if best is None or rank < best[0]:
-            best = (rank, wording)
-    return best[1] if best else None
+    return current_wordings(salon=salon, language=language).get(purpose)

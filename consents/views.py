@@ -19,9 +19,9 @@ from salonconsent.ratelimit import allow
 from . import flows
 from .forms import ConsentChoicesForm
 from .links import LinkInvalid, resolve
-from .models import ConsentEvent, Purpose
+from .models import ConsentEvent
 from .receipts import kantara_receipt
-from .selectors import current_wording
+from .selectors import current_wordings
 from .services import Evidence
 
 LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
@@ -76,7 +76,7 @@ def consent_form(request, token: str):
     client, salon = link.client, link.client.salon
     language = _language(request, client)
     with translation.override(language):
-        wordings = {p: current_wording(salon=salon, purpose=p, language=language) for p in Purpose.values}
+        wordings = current_wordings(salon=salon, language=language)
         current = {(s.purpose, s.channel): s.granted for s in client.consent_states.all()}
         form = ConsentChoicesForm(request.POST or None, salon=salon, wordings=wordings, current=current)
         if request.method == "POST" and form.is_valid():

@@ -246,3 +246,12 @@ def test_marketing_email_carries_list_unsubscribe_and_a_preference_link(giulia, 
     assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "https://salon.example.com/c/" in email.body
     assert message.headers["List-Unsubscribe"] == f"<{unsubscribe}>"
+
+
+def test_the_form_page_takes_a_constant_handful_of_queries(client, giulia, wording, django_assert_max_num_queries):
+    for purpose, channel in [("data_processing", ""), ("service", "sms"), ("marketing", "email")]:
+        grant(client=giulia, purpose=purpose, channel=channel, wording=wording(giulia.salon, purpose, "it"),
+              source=Source.FORM_LINK)
+    _link, token = new_link(client=giulia, kind=ConsentLink.Kind.REQUEST)
+    with django_assert_max_num_queries(3):  # the link with its client and salon, the wordings, the choices
+        assert client.get(f"/c/{token}/").status_code == 200
