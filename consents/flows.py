@@ -10,6 +10,7 @@ from clients.models import Client
 from messaging.models import Message
 from messaging.services import enqueue_message
 
+from .forms import BOXES
 from .links import form_url, new_link, new_preference_token
 from .models import ConsentEvent, ConsentLink, Purpose, Source
 from .policy import MessageKind, decide
@@ -41,8 +42,11 @@ def send_receipt(client: Client, events, *, reply_channel: str = "") -> Message:
     channel = "email" if email_ok else (reply_channel or "sms")
     token = new_preference_token(client)
     # The receipt lists every current choice (not only what just changed), each with its date.
-    current = list(ConsentEvent.objects.filter(pk__in=client.consent_states.values("event"))
-                   .select_related("wording", "salon").order_by("purpose", "channel"))
+    order = {key: index for index, key in enumerate(BOXES)}
+    current = sorted(
+        ConsentEvent.objects.filter(pk__in=client.consent_states.values("event")).select_related("wording", "salon"),
+        key=lambda event: order.get((event.purpose, event.channel), len(order)),
+    )  # in the form's order
     return enqueue_message(
         client=client, kind=MessageKind.CONSENT_RECEIPT, channel=channel, reply_channel=reply_channel,
         context={"link": form_url(token), "choices": receipt_lines(events=current, language=client.language)},

@@ -83,14 +83,15 @@ def consent_form(request, token: str):
             withdraw_all = "withdraw_all" in request.POST
             flows.submit_choices(link=link, changes=form.changes(withdraw_all=withdraw_all),
                                  evidence=Evidence.from_request(request))
-            return redirect(f"{request.path}?saved=1&lang={language}")
+            return redirect(f"{request.path}?saved={'withdrawn' if withdraw_all else '1'}&lang={language}")
         granted = {key for key, value in current.items() if value}
         marketing_waits = not ({("data_processing", "")} & granted) and any(
             p in ("marketing", "personalised") for p, _c in granted
         )
         return _page(request, "consents/form.html", {
             "salon": salon, "client": client, "form": form, "token": token, "language": language,
-            "saved": request.GET.get("saved") == "1", "marketing_waits": marketing_waits,
+            "saved": request.GET.get("saved", ""), "marketing_waits": marketing_waits,
+            "has_choices": bool(current), "has_grants": bool(granted),
             "is_preferences": link.kind == link.Kind.PREFERENCES,
         }, status=400 if form.errors else 200, language=language)
 
