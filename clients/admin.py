@@ -1,14 +1,18 @@
-from collections import Counter
+from collections import defaultdict
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from consents.flows import send_consent_request
+from consents.flows import preview_consent_requests, send_consent_request
 from consents.models import Action, ConsentEvent, ConsentState
-from messaging.models import Message
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
+from salons.models import Channel
 
 from .forms import ClientForm
 from .models import Client, ErasureRequest
@@ -95,26 +99,6 @@ class ClientAdmin(SalonScopedAdmin):
 
     actions = ["request_consent_by_sms", "request_consent_by_email"]
 
-    def _request_consent(self, request, queryset, channel):
-        outcomes = Counter()
-        for client in queryset.select_related("salon"):
-            message = send_consent_request(client, channel, by=request.user)
-            outcomes[message.reason_text if message.status == Message.Status.BLOCKED else ""] += 1
-        queued = outcomes.pop("", 0)
-        self.message_user(request, ngettext("%(n)d privacy authorisation request queued.",
-                                            "%(n)d privacy authorisation requests queued.", queued) % {"n": queued})
-        for reason, count in outcomes.items():
-            self.message_user(request, _("%(n)d not sent: %(reason)s") % {"n": count, "reason": reason},
-                              level=messages.WARNING)
-
-    @admin.action(description=_("Send privacy authorisation by SMS"))
-    def request_consent_by_sms(self, request, queryset):
-        self._request_consent(request, queryset, "sms")
-
-    @admin.action(description=_("Send privacy authorisation by email"))
-    def request_consent_by_email(self, request, queryset):
-        self._request_consent(request, queryset, "email")
-
     @admin.display(description=_("Consents"))
     def consents(self, obj):
         return consent_badges(obj.consent_states.all())
@@ -129,6 +113,55 @@ class ClientAdmin(SalonScopedAdmin):
         if request.user.is_superuser or len(member_salon_ids(request)) > 1:
             return self.list_display
         return [name for name in self.list_display if name != "salon"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.request_consent_view)
+        return [path("request-consent/", view, name="clients_client_request_consent"), *super().get_urls()]
+
+    def request_consent_view(self, request):
+        """Confirmation page for privacy authorisation requests (GET ?channel=&ids=1,2 or the actions' POST)."""
+        data = request.POST if request.method == "POST" else request.GET
+        channel = data.get("channel", "sms")
+        if channel not in ("sms", "email"):
+            return HttpResponseBadRequest(_("Choose SMS or email."))
+        ids = [int(i) for i in ",".join(data.getlist("ids")).split(",") if i.strip().isdigit()]
+        queryset = self.get_queryset(request).filter(pk__in=ids)
+        return self._request_consent(request, queryset, channel, confirmed=data.get("confirm") == "yes")
+
+    def _request_consent(self, request, queryset, channel, *, confirmed=False):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        by_salon = defaultdict(list)
+        for client in queryset.select_related("salon").order_by("salon_id", "pk"):
+            by_salon[client.salon].append(client)
+        previews = [(salon, preview_consent_requests(clients, channel)) for salon, clients in by_salon.items()]
+        if confirmed and request.method == "POST":
+            queued = 0
+            for _salon, preview in previews:
+                for client in preview.to_send:
+                    send_consent_request(client, channel, by=request.user)
+                    queued += 1
+            self.message_user(request, ngettext(
+                "%(n)d privacy authorisation request queued.", "%(n)d privacy authorisation requests queued.", queued
+            ) % {"n": queued})
+            outbox = reverse("admin:messaging_message_changelist")
+            return HttpResponseRedirect(f"{outbox}?kind__exact=consent_request")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Send privacy authorisation by %(channel)s") % {"channel": Channel(channel).label},
+            "opts": self.model._meta, "channel": channel, "previews": previews,
+            "ids": ",".join(str(c.pk) for clients in by_salon.values() for c in clients),
+            "total_send": sum(len(p.to_send) for _s, p in previews),
+        }
+        return TemplateResponse(request, "admin/clients/client/request_consent.html", context)
+
+    @admin.action(description=_("Send privacy authorisation by SMS"))
+    def request_consent_by_sms(self, request, queryset):
+        return self._request_consent(request, queryset, "sms")
+
+    @admin.action(description=_("Send privacy authorisation by email"))
+    def request_consent_by_email(self, request, queryset):
+        return self._request_consent(request, queryset, "email")
 
 
 @admin.register(ErasureRequest)

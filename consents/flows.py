@@ -3,19 +3,23 @@
 These join the register to the outbox, so they live apart from the register's own services.
 """
 
+from collections import Counter
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
+from credits.models import CreditAccount
 from messaging.models import Message
-from messaging.services import enqueue_message
+from messaging.services import enqueue_message, price, render
 
 from .forms import BOXES
 from .links import form_url, new_link, new_preference_token
 from .models import ConsentEvent, ConsentLink, Purpose, Source
 from .policy import MessageKind, decide
 from .receipts import receipt_lines
-from .selectors import client_state
+from .selectors import client_state, client_states
 from .services import ConsentChange, Evidence, record_consent
 
 
@@ -75,3 +79,51 @@ def unsubscribe_marketing_email(*, link: ConsentLink, evidence: Evidence) -> lis
         client=link.client, source=Source.EMAIL_UNSUBSCRIBE, evidence=evidence, skip_unchanged=True,
         changes=[ConsentChange(Purpose.MARKETING, False, "email")],
     )
+
+
+@dataclass
+class RequestPreview:
+    """What a bulk privacy authorisation request would do, before the staff confirm it."""
+
+    channel: str
+    to_send: list[Client] = field(default_factory=list)
+    skipped: Counter = field(default_factory=Counter)  # the policy's sentence → how many
+    cost: int = 0
+    balance: int = 0
+
+    @property
+    def skipped_reasons(self) -> list[tuple[str, int]]:
+        return self.skipped.most_common()
+
+    @property
+    def short_of_credit(self) -> int:
+        """How many credits are missing; those requests would be held until a top-up."""
+        return max(0, self.cost - self.balance)
+
+
+def preview_consent_requests(clients: list[Client], channel: str, *, now=None) -> RequestPreview:
+    """Decide, for each client, whether a request would go on `channel`, and what it would cost.
+
+    The cost is priced from the real message text in each client's language (a link of the real
+    length), so the figure matches what the outbox will charge. Assumes one salon's clients.
+    """
+    preview = RequestPreview(channel=channel)
+    if not clients:
+        return preview
+    states = client_states(clients, now=now)
+    prices: dict[str, int] = {}
+    sample_link = form_url("x" * 22)
+    for client in clients:
+        decision = decide(states[client.pk], MessageKind.CONSENT_REQUEST, channel)
+        if not decision.allowed:
+            preview.skipped[str(decision.sentence)] += 1
+            continue
+        if client.language not in prices:
+            _subject, body = render(kind=MessageKind.CONSENT_REQUEST, channel=channel, language=client.language,
+                                    context={"salon": client.salon, "client": client, "link": sample_link})
+            prices[client.language] = price(client.salon, channel, body)[2]
+        preview.to_send.append(client)
+        preview.cost += prices[client.language]
+    salon = clients[0].salon
+    preview.balance = CreditAccount.objects.filter(salon=salon).values_list("balance", flat=True).first() or 0
+    return preview
