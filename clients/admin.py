@@ -1,21 +1,27 @@
 from collections import defaultdict
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest, HttpResponseRedirect
+from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from consents.flows import preview_consent_requests, send_consent_request
 from consents.models import Action, ConsentEvent, ConsentState
+from consents.services import Evidence
+from consents.staff import RecordConsentForm, record_in_person
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from salons.models import Channel
 
+from .export import export_client_data
 from .forms import ClientForm
 from .models import Client, ErasureRequest
+from .services import request_erasure, set_restriction
 
 # (purpose, channel, short label) in the order the address book shows them.
 BADGES = [
@@ -48,32 +54,49 @@ def consent_badges(states) -> str:
     ))
 
 
-class ConsentStateInline(admin.TabularInline):
-    model = ConsentState
-    verbose_name_plural = _("Current consents")
-    fields = ["purpose", "channel", "action", "occurred_at"]
-    readonly_fields = fields
+class ReadOnlyMemberInline(admin.TabularInline):
+    """A read-only inline that members of the parent's salon may see (the parent page is already scoped)."""
+
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-class ConsentEventInline(admin.TabularInline):
-    model = ConsentEvent
-    verbose_name_plural = _("Consent register (read-only)")
-    fields = ["seq", "occurred_at", "purpose", "channel", "action", "source", "wording", "actor", "ip"]
-    readonly_fields = fields
-    ordering = ["-seq"]
-    extra = 0
-    can_delete = False
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser or bool(member_salon_ids(request))
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsentStateInline(ReadOnlyMemberInline):
+    model = ConsentState
+    verbose_name_plural = _("Current consents")
+    fields = ["purpose", "channel", "action", "occurred_at"]
+    readonly_fields = fields
+
+
+class ConsentEventInline(ReadOnlyMemberInline):
+    model = ConsentEvent
+    verbose_name_plural = _("Consent register (read-only)")
+    fields = ["seq", "occurred_at", "purpose", "channel", "action", "source", "wording_shown", "actor", "ip", "note"]
+    readonly_fields = fields
+    ordering = ["-seq"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("wording", "actor")
+
+    @admin.display(description=_("wording shown"))
+    def wording_shown(self, event):
+        if event.wording is None:
+            return "—"
+        url = reverse("admin:consents_consentwording_change", args=[event.wording_id])
+        return format_html('<a href="{}" title="{}">{} · v{}</a>', url, event.wording.text[:300],
+                           event.wording.title, event.wording.version)
 
 
 @admin.register(Client)
@@ -114,9 +137,65 @@ class ClientAdmin(SalonScopedAdmin):
             return self.list_display
         return [name for name in self.list_display if name != "salon"]
 
+    change_form_template = "admin/clients/client/change_form.html"
+
     def get_urls(self):
-        view = self.admin_site.admin_view(self.request_consent_view)
-        return [path("request-consent/", view, name="clients_client_request_consent"), *super().get_urls()]
+        wrap = self.admin_site.admin_view
+        return [
+            path("request-consent/", wrap(self.request_consent_view), name="clients_client_request_consent"),
+            path("<int:pk>/record-consent/", wrap(self.record_consent_view), name="clients_client_record_consent"),
+            path("<int:pk>/export/", wrap(self.export_view), name="clients_client_export"),
+            path("<int:pk>/restriction/", wrap(self.restriction_view), name="clients_client_restriction"),
+            path("<int:pk>/erasure-request/", wrap(self.erasure_request_view), name="clients_client_erasure_request"),
+            *super().get_urls(),
+        ]
+
+    def _client_or_404(self, request, pk):
+        client = self.get_queryset(request).filter(pk=pk).select_related("salon").first()
+        if client is None:
+            raise Http404(_("No such client."))
+        return client
+
+    def record_consent_view(self, request, pk):
+        """Record consent given in person or on paper: nothing pre-ticked, the wording shown, the source."""
+        client = self._client_or_404(request, pk)
+        if not self.has_change_permission(request, client):
+            raise PermissionDenied
+        form = RecordConsentForm(request.POST or None, request.FILES or None, client=client)
+        if request.method == "POST" and form.is_valid():
+            events = record_in_person(form=form, actor=request.user, evidence=Evidence.from_request(request))
+            self.message_user(request, ngettext("%(n)d consent recorded.", "%(n)d consents recorded.", len(events))
+                              % {"n": len(events)})
+            return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": client,
+                   "title": _("Record consent given in person"), "form": form}
+        return TemplateResponse(request, "admin/clients/client/record_consent.html", context)
+
+    def export_view(self, request, pk):
+        """The client's data as JSON (access and portability)."""
+        client = self._client_or_404(request, pk)
+        response = JsonResponse(export_client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
+        return response
+
+    def restriction_view(self, request, pk):
+        client = self._client_or_404(request, pk)
+        if request.method != "POST" or not self.has_change_permission(request, client):
+            raise PermissionDenied
+        restricted = request.POST.get("restricted") == "1"
+        set_restriction(client=client, restricted=restricted)
+        self.message_user(request, _("Processing restricted: nothing will be sent to this client.") if restricted
+                          else _("Restriction lifted."))
+        return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
+
+    def erasure_request_view(self, request, pk):
+        client = self._client_or_404(request, pk)
+        if request.method != "POST" or not self.has_change_permission(request, client):
+            raise PermissionDenied
+        erasure = request_erasure(client=client, source="staff")
+        self.message_user(request, _("Erasure requested; it must be answered by %(due)s.")
+                          % {"due": date_format(localtime(erasure.due_at), "DATE_FORMAT")}, level=messages.WARNING)
+        return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
 
     def request_consent_view(self, request):
         """Confirmation page for privacy authorisation requests (GET ?channel=&ids=1,2 or the actions' POST)."""

@@ -69,3 +69,9 @@ def request_erasure(*, client: Client, source: str = "form_link"):
     return ErasureRequest.objects.create(
         salon_id=client.salon_id, client=client, source=source, due_at=now + relativedelta(months=1)
     )
+
+
+def set_restriction(*, client: Client, restricted: bool) -> None:
+    """Restrict processing (GDPR art. 18: data kept, nothing sent) or lift the restriction."""
+    Client.objects.filter(pk=client.pk).update(is_restricted=restricted)
+    client.is_restricted = restricted

@@ -218,3 +218,27 @@ class ConsentLink(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+def _scan_path(instance, filename):
+    return f"consent-scans/{instance.salon_id}/{instance.client_id}/{filename}"
+
+
+class ConsentScan(models.Model):
+    """A scan of a signed paper form; register entries name it (id and SHA-256) in their evidence note."""
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consent_scans", verbose_name=_("client"))
+    file = models.FileField(_("scan"), upload_to=_scan_path)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent form scan")
+        verbose_name_plural = _("consent form scans")
+
+    def __str__(self):
+        return f"{self.file.name} ({self.sha256[:12]})"
