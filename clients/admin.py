@@ -107,6 +107,7 @@ class ClientAdmin(SalonScopedAdmin):
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["salon"]
     list_per_page = 50
+    show_full_result_count = False  # no second COUNT over the whole address book on every page
     readonly_fields = ["lifecycle", "sms_suppression", "email_suppression", "is_restricted",
                        "consent_requested_at", "erased_at", "created_at", "updated_at"]
     inlines = [ConsentStateInline, ConsentEventInline]

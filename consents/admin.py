@@ -1,19 +1,57 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import Q
 
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
+from salons.models import Salon
 
 from .models import ConsentEvent, ConsentState, ConsentWording
+from .services import publish_wording
+
+
+class NewWordingForm(forms.ModelForm):
+    class Meta:
+        model = ConsentWording
+        fields = ["purpose", "language", "title", "text"]
 
 
 @admin.register(ConsentWording)
 class ConsentWordingAdmin(SalonScopedAdmin):
-    """Owners add their salon's wordings; the shipped ones (no salon) are visible to all members."""
+    """Owners publish new versions of their salon's wordings; shipped ones (no salon) are visible to all.
+
+    A version shown to a client is frozen (the database refuses to change it): changes are new versions.
+    """
 
     member_can_edit = False
     list_display = ["purpose", "language", "version", "title", "salon", "sha256", "created_at"]
     list_filter = ["purpose", "language"]
-    readonly_fields = ["sha256", "created_at"]
+    readonly_fields = ["salon", "version", "sha256", "created_at"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = NewWordingForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["purpose", "language", "title", "text"]
+        return ["purpose", "language", "version", "title", "text", "salon", "sha256", "created_at"]
+
+    def get_changeform_initial_data(self, request):
+        # "New version from this one": /add/?from=<id> starts from that wording's words.
+        source = self.get_queryset(request).filter(pk=request.GET.get("from") or 0).first()
+        if source is None:
+            return super().get_changeform_initial_data(request)
+        return {"purpose": source.purpose, "language": source.language, "title": source.title, "text": source.text}
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        owned = sorted(member_salon_ids(request, owner=True))
+        salon = None if request.user.is_superuser and not owned else Salon.objects.get(pk=owned[0])
+        published = publish_wording(salon=salon, purpose=obj.purpose, language=obj.language, title=obj.title,
+                                    text=obj.text)
+        obj.pk, obj.version, obj.salon = published.pk, published.version, published.salon
 
     def get_queryset(self, request):
         queryset = admin.ModelAdmin.get_queryset(self, request)

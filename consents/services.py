@@ -200,3 +200,21 @@ def withdraw(*, client: Client, purpose: str, channel: str = "", source: str, wo
     return record_consent(
         client=client, changes=[ConsentChange(purpose, False, channel, wording)], source=source, **kwargs
     )
+
+
+def publish_wording(*, salon: Salon | None, purpose: str, language: str, title: str, text: str) -> ConsentWording:
+    """Add a new version of a purpose's wording in a language (the old ones stay, frozen if used).
+
+    The version follows the highest one shown for that purpose and language, shipped or the salon's.
+    """
+    from django.db.models import Max, Q
+
+    with transaction.atomic():
+        latest = ConsentWording.objects.filter(
+            Q(salon=salon) | Q(salon__isnull=True), purpose=purpose, language=language
+        ).aggregate(v=Max("version"))["v"] or 0
+        wording = ConsentWording(salon=salon, purpose=purpose, language=language, version=latest + 1,
+                                 title=title.strip(), text=text.strip())
+        wording.full_clean()
+        wording.save()
+    return wording
