@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
@@ -58,6 +59,6 @@ def test_seed_demo_twice_duplicates_nothing():
 
 def test_demo_owner_sees_the_clients_with_their_consent_state(client):
     seed()
-    assert client.login(username="owner", password="demo-owner-pass")
+    assert client.login(request=HttpRequest(), username="owner", password="demo-owner-pass")  # axes needs a request
     page = client.get(reverse("admin:clients_client_changelist")).text
     assert "Marketing email: granted" in page and "never asked" in page and "withdrawn" in page
