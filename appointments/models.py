@@ -1,3 +1,5 @@
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -41,7 +43,8 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.client} · {self.service} · {self.starts_at:%Y-%m-%d %H:%M}"
+        local = self.starts_at.astimezone(ZoneInfo(self.salon.time_zone)) if self.salon_id else self.starts_at
+        return f"{self.client} · {self.service} · {local:%Y-%m-%d %H:%M}"
 
     def clean(self):
         from django.core.exceptions import ValidationError
