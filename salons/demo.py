@@ -16,7 +16,7 @@ from clients.services import create_client
 from consents.models import Source
 from consents.selectors import current_wording
 from consents.services import ConsentChange, Evidence, record_consent
-from credits.models import CreditEntry
+from credits.models import CreditAccount, CreditEntry
 from credits.services import top_up
 
 from .models import Membership, Salon
@@ -91,7 +91,8 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
         top_up(salon=salon, amount=DEMO_CREDITS, note="demo credits", actor=owner)
     return DemoResult(
         salon=salon, created=created, clients=salon.clients.count(),
-        appointments=salon.appointments.count(), balance=salon.credit_account.balance,
+        appointments=salon.appointments.count(),
+        balance=CreditAccount.objects.filter(salon=salon).values_list("balance", flat=True).first() or 0,
     )
 
 

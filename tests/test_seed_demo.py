@@ -31,6 +31,7 @@ def test_seed_demo_creates_salon_logins_clients_agenda_and_credits():
     salon = Salon.objects.get(slug="demo")
     assert "owner  login: owner / demo-owner-pass" in output
     assert "staff  login: staff / demo-staff-pass" in output
+    assert "500 credits" in output
     assert 45 <= salon.clients.count() <= 60
     assert salon.credit_account.balance == 500
     salon_tz = ZoneInfo(salon.time_zone)
