@@ -6,7 +6,7 @@ from salons.models import Membership
 
 from .factories import ClientFactory, MembershipFactory, SalonFactory, UserFactory
 
-pytest_plugins = ["tests.fakes"]
+pytest_plugins = ["tests.fakes", "tests.browser"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -4,8 +4,6 @@ Playwright (sync API) drives Debian's Chromium headless against pytest-django's 
 leaves a screenshot in test-artifacts/consent-form/ for a human to look at.
 """
 
-import contextlib
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +12,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.cache import cache
-from django.db import connection, connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
 from consents.flows import send_consent_request
 from consents.links import new_link
@@ -26,13 +23,9 @@ from consents.selectors import current_wording
 from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
+from tests.browser import CHROMIUM
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--no-first-run", "--disable-default-apps", "--disable-sync",
-]
 PHONE = {"width": 390, "height": 844}
 SMALL_PHONE = {"width": 360, "height": 740}
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "consent-form"
@@ -45,55 +38,6 @@ pytestmark = [
     # transactional test would otherwise leave the later tests without them.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@contextlib.contextmanager
-def append_only_tables_flushable_on_sqlite(django_db_blocker):
-    """Lift the append-only DELETE triggers (register, credit ledger) on SQLite, then put them back.
-
-    After each transactional test the database is flushed: PostgreSQL does it with TRUNCATE, which
-    row triggers do not see, but SQLite with DELETE, which those triggers refuse.
-    """
-    triggers = []
-    if connection.vendor == "sqlite":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                           "AND sql LIKE '%BEFORE DELETE%' AND sql LIKE '%append-only%'")
-            triggers = cursor.fetchall()
-            for name, _sql in triggers:
-                cursor.execute(f'DROP TRIGGER "{name}"')
-    try:
-        yield
-    finally:
-        if triggers:
-            with django_db_blocker.unblock(), connection.cursor() as cursor:
-                for _name, sql in triggers:
-                    cursor.execute(sql)
-
-
-@pytest.fixture(scope="module")
-def browser(django_db_setup, django_db_blocker):
-    """One headless Chromium for the module (each test gets its own context)."""
-    # Playwright's sync API runs an event loop in this thread, so Django takes the tests' own ORM
-    # calls for async code: allowed for this module only, and restored afterwards.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    own_connections = {alias: connections[alias] for alias in connections}
-    try:
-        with append_only_tables_flushable_on_sqlite(django_db_blocker), sync_playwright() as playwright:
-            # With an event loop running in the thread, Django looks connections up per async context
-            # and would open new ones, without the test database's serialized contents (so no
-            # serialized rollback) and never closed. Keep using this thread's own.
-            for alias, own in own_connections.items():
-                connections[alias] = own
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-    finally:
-        if previous is None:
-            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture
