@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from messaging.models import Message
@@ -29,8 +29,8 @@ OUTCOME_TONES = {
 }
 NOT_ARRIVED = (Message.Status.FAILED, Message.Status.UNDELIVERED, Message.Status.EXPIRED, Message.Status.UNKNOWN)
 CHART_WIDTH = 440
-MARKETING_TITLES = {"sms": _lazy("Marketing by SMS: share of clients opted in"),
-                    "email": _lazy("Marketing by email: share of clients opted in")}
+MARKETING_TITLES = {"sms": gettext_lazy("Marketing by SMS: share of clients opted in"),
+                    "email": gettext_lazy("Marketing by email: share of clients opted in")}
 
 
 def _n(value: float) -> str:
