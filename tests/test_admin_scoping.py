@@ -119,3 +119,15 @@ def test_address_book_shows_consent_badges_in_constant_queries(client, member, s
     with django_assert_max_num_queries(12):
         page = client.get(reverse("admin:clients_client_changelist")).text
     assert "Marketing email: granted" in page and "Data: never asked" in page
+
+
+def test_the_admin_shows_times_in_the_salons_time_zone(client, member, salon, wording):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    giulia = ClientFactory(salon=salon, first_name="Giulia")
+    grant(client=giulia, purpose="data_processing", wording=wording(salon, "data_processing"), source=Source.FORM_LINK,
+          occurred_at=datetime(2026, 1, 15, 12, 0, tzinfo=ZoneInfo("UTC")))
+    client.force_login(member)
+    page = client.get(reverse("admin:clients_client_change", args=[giulia.pk])).text
+    assert "13:00" in page  # Europe/Rome in winter is UTC+1
