@@ -11,8 +11,7 @@ from zoneinfo import ZoneInfo
 from django import template
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from messaging.models import Message
 from salons.dashboard import DASHBOARD_CHANNELS, OUTCOMES, dashboard_for
