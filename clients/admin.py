@@ -118,6 +118,10 @@ class ClientAdmin(SalonScopedAdmin):
     def get_fields(self, request, obj=None):
         return [*ClientForm.Meta.fields, *self.readonly_fields]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A client's register entries belong to their salon: a saved client never moves.
+        return [*self.readonly_fields, "salon"] if obj is not None else self.readonly_fields
+
     def has_delete_permission(self, request, obj=None):
         return False  # clients are erased (anonymised), never deleted: the register keeps its proof
 

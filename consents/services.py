@@ -52,9 +52,11 @@ class Evidence:
 
     @classmethod
     def from_request(cls, request, note: str = "") -> "Evidence":
+        from salonconsent.http import client_ip
+
         meta = request.META
         return cls(
-            ip=meta.get("REMOTE_ADDR", ""),
+            ip=client_ip(request),
             user_agent=meta.get("HTTP_USER_AGENT", "")[:512],
             request_id=meta.get("HTTP_X_REQUEST_ID", "")[:64],
             note=note,

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from clients.export import export_client_data
 from clients.services import request_erasure
+from salonconsent.http import client_ip
 from salonconsent.ratelimit import allow
 
 from . import flows
@@ -48,7 +49,7 @@ def _invalid(request, error: LinkInvalid):
 
 
 def _post_allowed(request, token: str) -> bool:
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
     return allow(f"consent-post-ip:{ip}", limit=POSTS_PER_IP, window=WINDOW) and allow(
         f"consent-post-token:{token_key}", limit=POSTS_PER_TOKEN, window=WINDOW

@@ -118,6 +118,12 @@ class SalonAdmin(SalonScopedAdmin):
         queryset = admin.ModelAdmin.get_queryset(self, request)
         return queryset if request.user.is_superuser else queryset.filter(pk__in=member_salon_ids(request))
 
+    def get_readonly_fields(self, request, obj=None):
+        # Prices and the sender ID are the platform's business (they cost real money): ops set them.
+        if request.user.is_superuser:
+            return ()
+        return ("sms_price_per_segment", "email_price", "sms_sender_id")
+
     def has_add_permission(self, request):
         return request.user.is_superuser
 

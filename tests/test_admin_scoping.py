@@ -131,3 +131,17 @@ def test_the_admin_shows_times_in_the_salons_time_zone(client, member, salon, wo
     client.force_login(member)
     page = client.get(reverse("admin:clients_client_change", args=[giulia.pk])).text
     assert "13:00" in page  # Europe/Rome in winter is UTC+1
+
+
+def test_owners_cannot_change_prices_or_sender_id(client, owner, salon):
+    client.force_login(owner)
+    url = reverse("admin:salons_salon_change", args=[salon.pk])
+    page = client.get(url).text
+    assert 'name="sms_price_per_segment"' not in page and 'name="sms_sender_id"' not in page
+
+
+def test_a_saved_client_cannot_be_moved_to_another_salon(client, member, salon):
+    giulia = ClientFactory(salon=salon)
+    client.force_login(member)
+    page = client.get(reverse("admin:clients_client_change", args=[giulia.pk])).text
+    assert 'name="salon"' not in page

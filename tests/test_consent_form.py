@@ -255,3 +255,12 @@ def test_the_form_page_takes_a_constant_handful_of_queries(client, giulia, wordi
     _link, token = new_link(client=giulia, kind=ConsentLink.Kind.REQUEST)
     with django_assert_max_num_queries(3):  # the link with its client and salon, the wordings, the choices
         assert client.get(f"/c/{token}/").status_code == 200
+
+
+def test_behind_the_proxy_the_evidence_keeps_the_address_the_proxy_saw(client, giulia, settings):
+    settings.BEHIND_PROXY = True
+    _link, token = new_link(client=giulia, kind=ConsentLink.Kind.REQUEST)
+    page = client.get(f"/c/{token}/").text
+    client.post(f"/c/{token}/", form_data(page, data_processing=True), REMOTE_ADDR="10.0.0.2",
+                HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.5")  # the left part is the client's own claim
+    assert set(ConsentEvent.objects.filter(client=giulia).values_list("ip", flat=True)) == {"203.0.113.5"}
