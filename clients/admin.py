@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -54,6 +55,31 @@ def consent_badges(states) -> str:
     ))
 
 
+def consent_filter(purpose: str, channel: str, title):
+    """A changelist filter on one consent: granted, withdrawn or never asked."""
+
+    class ConsentFilter(admin.SimpleListFilter):
+        parameter_name = f"consent_{purpose}_{channel}".rstrip("_")
+
+        def lookups(self, request, model_admin):
+            return [("granted", _("granted")), ("withdrawn", _("withdrawn")), ("never", _("never asked"))]
+
+        def queryset(self, request, queryset):
+            states = ConsentState.objects.filter(client=OuterRef("pk"), purpose=purpose, channel=channel)
+            if self.value() in ("granted", "withdrawn"):
+                return queryset.filter(Exists(states.filter(action=self.value())))
+            if self.value() == "never":
+                return queryset.filter(~Exists(states))
+            return queryset
+
+    ConsentFilter.title = title
+    ConsentFilter.__name__ = f"ConsentFilter_{purpose}_{channel}"
+    return ConsentFilter
+
+
+CONSENT_FILTERS = [consent_filter(purpose, channel, label) for purpose, channel, label in BADGES]
+
+
 class ReadOnlyMemberInline(admin.TabularInline):
     """A read-only inline that members of the parent's salon may see (the parent page is already scoped)."""
 
@@ -103,7 +129,7 @@ class ConsentEventInline(ReadOnlyMemberInline):
 class ClientAdmin(SalonScopedAdmin):
     form = ClientForm
     list_display = ["__str__", "phone_display", "email", "consents", "lifecycle", "last_visit", "salon"]
-    list_filter = ["lifecycle", "is_restricted", "sms_suppression", "email_suppression"]
+    list_filter = [*CONSENT_FILTERS, "lifecycle", "is_restricted", "sms_suppression", "email_suppression"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["salon"]
     list_per_page = 50

@@ -145,3 +145,20 @@ def test_a_saved_client_cannot_be_moved_to_another_salon(client, member, salon):
     client.force_login(member)
     page = client.get(reverse("admin:clients_client_change", args=[giulia.pk])).text
     assert 'name="salon"' not in page
+
+
+def test_the_address_book_filters_by_consent_state(client, member, salon, wording):
+    from consents.services import withdraw
+
+    granted = ClientFactory(salon=salon, first_name="Granted")
+    withdrawn = ClientFactory(salon=salon, first_name="Withdrawn")
+    ClientFactory(salon=salon, first_name="Neverasked")
+    grant(client=granted, purpose="marketing", channel="email", wording=wording(salon, "marketing"),
+          source=Source.FORM_LINK)
+    withdraw(client=withdrawn, purpose="marketing", channel="email", source=Source.EMAIL_UNSUBSCRIBE)
+    client.force_login(member)
+    url = reverse("admin:clients_client_changelist")
+    for value, expected in [("granted", "Granted"), ("withdrawn", "Withdrawn"), ("never", "Neverasked")]:
+        page = client.get(url, {"consent_marketing_email": value}).text
+        shown = {name for name in ("Granted", "Withdrawn", "Neverasked") if f">{name} Rossi<" in page}
+        assert shown == {expected}, value
