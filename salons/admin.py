@@ -107,8 +107,10 @@ class SalonAdmin(SalonScopedAdmin):
         (None, {"fields": ["name", "slug", "language", "time_zone", "phone_region"]}),
         (_("Messaging"), {"fields": ["sms_sender_id", "default_transactional_channels",
                                      "sms_price_per_segment", "email_price"]}),
+        (_("Appointment messages"), {"fields": ["reminder_hours_before", "quiet_hours_start", "quiet_hours_end"]}),
         (_("Consent"), {"fields": ["consent_request_cooldown_days", "consent_link_days",
                                    "consent_validity_months", "email_soft_opt_in", "dormant_months"]}),
+        (_("Retention"), {"fields": ["message_retention_months", "erasure_proposal_months"]}),
     ]
 
     def _obj_salon_id(self, obj):

@@ -1,3 +1,4 @@
+import datetime
 import zoneinfo
 
 from django.conf import settings
@@ -87,6 +88,22 @@ class Salon(models.Model):
     )
     dormant_months = models.PositiveSmallIntegerField(
         _("dormant after (months without a visit)"), default=12, validators=[MinValueValidator(1)],
+    )
+    reminder_hours_before = models.PositiveSmallIntegerField(
+        _("reminder (hours before the appointment)"), default=24, validators=[MinValueValidator(1)],
+    )
+    quiet_hours_start = models.TimeField(
+        _("quiet hours start"), default=datetime.time(21, 0),
+        help_text=_("No reminders from this time (salon time)…"),
+    )
+    quiet_hours_end = models.TimeField(_("quiet hours end"), default=datetime.time(8, 0),
+                                       help_text=_("…until this time; they go out then instead."))
+    message_retention_months = models.PositiveSmallIntegerField(
+        _("keep message texts (months)"), default=24, validators=[MinValueValidator(1)],
+        help_text=_("After this, `purge` blanks old message bodies; the outcome rows stay."),
+    )
+    erasure_proposal_months = models.PositiveSmallIntegerField(
+        _("propose erasure after (months without a visit)"), default=36, validators=[MinValueValidator(1)],
     )
     sms_price_per_segment = models.PositiveIntegerField(_("SMS price per segment (credits)"), default=1)
     email_price = models.PositiveIntegerField(_("email price (credits)"), default=0)
