@@ -231,6 +231,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_TIME", default=0.25)  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes/lockout.html"
+AXES_VERBOSE = False  # no banner on every manage.py command
 if BEHIND_PROXY:
     # The client is the address our proxy appended to X-Forwarded-For, counted from the right past
     # AXES_IPWARE_PROXY_COUNT further proxies (0 with a single proxy); entries a client forged on the
