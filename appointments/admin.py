@@ -11,12 +11,14 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from consents.policy import MessageKind
 from salons.admin import SalonScopedAdmin
 from salons.selectors import salons_for
 
 from .forms import AgendaDayForm
 from .models import Appointment
 from .selectors import agenda_for, has_data_processing_consent
+from .services import after_status_change, notify
 
 
 def privacy_request_url(client) -> str | None:
@@ -120,6 +122,16 @@ class AppointmentAdmin(SalonScopedAdmin):
                 "privacy_request_url": privacy_request_url(obj.client),
             }
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def save_model(self, request, obj, form, change):
+        # The messages follow from the agenda: a booking is confirmed, a cancellation notified,
+        # a visit done may bring a review request; the policy picks the channels.
+        previous = Appointment.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        if previous is None:
+            notify(obj, MessageKind.APPOINTMENT_CONFIRMATION)
+        else:
+            after_status_change(obj, previous)
 
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)

@@ -75,3 +75,28 @@ def set_restriction(*, client: Client, restricted: bool) -> None:
     """Restrict processing (GDPR art. 18: data kept, nothing sent) or lift the restriction."""
     Client.objects.filter(pk=client.pk).update(is_restricted=restricted)
     client.is_restricted = restricted
+
+
+def mark_dormant(*, today=None) -> dict[int, tuple[int, int]]:
+    """Set lifecycles from last visits, set-based per salon: per salon (to dormant, back to client).
+
+    Dormant: no visit for the salon's `dormant_months`; a dormant client who visits again is a client.
+    """
+    from dateutil.relativedelta import relativedelta
+    from django.utils import timezone
+
+    from salons.models import Salon
+
+    today = today or timezone.localdate()
+    changed = {}
+    for salon_id, months in Salon.objects.values_list("pk", "dormant_months"):
+        cutoff = today - relativedelta(months=months)
+        clients = Client.objects.filter(salon_id=salon_id, erased_at__isnull=True)
+        to_dormant = clients.filter(last_visit__lt=cutoff).exclude(lifecycle=Client.Lifecycle.DORMANT).update(
+            lifecycle=Client.Lifecycle.DORMANT
+        )
+        back = clients.filter(last_visit__gte=cutoff).exclude(lifecycle=Client.Lifecycle.CLIENT).update(
+            lifecycle=Client.Lifecycle.CLIENT
+        )
+        changed[salon_id] = (to_dormant, back)
+    return changed

@@ -67,11 +67,13 @@ def enqueue_message(
 ) -> Message:
     """Write the message to the outbox and, after commit, hand it to a worker.
 
-    The dedupe key makes this idempotent: enqueueing the same message twice returns the first row.
+    The dedupe key makes this idempotent: enqueueing the same message twice returns the first row
+    (`created_now` tells the caller which case it was).
     A message the policy refuses right now is stored `blocked` with the reason, and never sent.
     """
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
     if existing is not None:
+        existing.created_now = False
         return existing
     client = Client.objects.select_related("salon").get(pk=client.pk)  # decide on fresh flags, not a stale copy
     salon = client.salon
@@ -98,7 +100,10 @@ def enqueue_message(
         with transaction.atomic():
             message.save()
     except IntegrityError:
-        return Message.objects.get(dedupe_key=dedupe_key)  # a concurrent enqueue won the race
+        existing = Message.objects.get(dedupe_key=dedupe_key)  # a concurrent enqueue won the race
+        existing.created_now = False
+        return existing
+    message.created_now = True
     if message.status == Message.Status.PENDING:
         dispatch_after_commit([message.pk])
     return message

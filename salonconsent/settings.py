@@ -185,6 +185,9 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # A Redis restart loses queued tasks, never messages: the sweeper re-enqueues pending rows.
     "sweep-outbox": {"task": "messaging.tasks.sweep_outbox_task", "schedule": 60.0},
+    # Idempotent through the outbox's dedupe keys: two beat nodes running it send each reminder once.
+    "send-reminders": {"task": "appointments.tasks.send_reminders_task", "schedule": 600.0},
+    "mark-dormant": {"task": "appointments.tasks.mark_dormant_task", "schedule": 86400.0},
 }
 
 # Messaging providers. SMS_BACKEND: console (demo), locmem (tests) or twilio.
