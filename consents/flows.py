@@ -23,16 +23,20 @@ from .selectors import client_state, client_states
 from .services import ConsentChange, Evidence, record_consent
 
 
-def send_consent_request(client: Client, channel: str, *, by=None) -> Message:
+def send_consent_request(client: Client, channel: str, *, by=None, repermission_outreach: bool = False,
+                         dedupe_key: str = "") -> Message:
     """Create a request link for the client and queue the request on a channel.
 
     The outbox applies the policy (contact, suppression, restriction, cooldown, relationship) and
     the credits; a refused request is stored `blocked` with the reason, and its link is revoked.
+    `repermission_outreach` is for a salon's explicit re-permission campaign (its legal basis is
+    recorded on the campaign): the request then needs no appointment context.
     """
     link, token = new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel=channel, by=by)
     message = enqueue_message(
         client=client, kind=MessageKind.CONSENT_REQUEST, channel=channel, context={"link": form_url(token)},
-        dedupe_key=f"consent_request:{client.pk}:{channel}:{link.pk}",
+        dedupe_key=dedupe_key or f"consent_request:{client.pk}:{channel}:{link.pk}",
+        repermission_outreach=repermission_outreach,
     )
     if message.status == Message.Status.BLOCKED:
         ConsentLink.objects.filter(pk=link.pk).update(revoked_at=message.created_at)

@@ -41,6 +41,11 @@ class Message(models.Model):
     )
     language = models.CharField(_("language"), max_length=8)
     reply_channel = models.CharField(_("reply channel"), max_length=8, blank=True)
+    repermission_outreach = models.BooleanField(
+        _("re-permission outreach"), default=False,
+        help_text=_("A consent request sent under the salon's explicit re-permission campaign (legal basis recorded "
+                    "on the campaign), so no appointment context is required."),
+    )
     recipient = models.CharField(_("recipient"), max_length=254, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))

@@ -64,6 +64,7 @@ def enqueue_message(
     appointment: Appointment | None = None,
     reply_channel: str = "",
     expires_at: datetime | None = None,
+    repermission_outreach: bool = False,
 ) -> Message:
     """Write the message to the outbox and, after commit, hand it to a worker.
 
@@ -88,11 +89,13 @@ def enqueue_message(
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
     encoding, segments, cost = price(salon, channel, body)
-    decision = decide(client_state(client), kind, channel, reply_channel=reply_channel)
+    decision = decide(client_state(client), kind, channel, reply_channel=reply_channel,
+                      repermission_outreach=repermission_outreach)
     message = Message(
         salon=salon, client=client, appointment=appointment, kind=kind, channel=channel,
         language=client.language, reply_channel=reply_channel, subject=subject, body=body, headers=headers,
         encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
+        repermission_outreach=repermission_outreach,
         status=Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED,
         reason=decision.reason, reason_text=str(decision.sentence)[:255],
     )
@@ -163,7 +166,8 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
                 refund(message=message, note="expired before sending")
                 continue
             decision = decide(states[message.client_id], message.kind, message.channel,
-                              reply_channel=message.reply_channel)
+                              reply_channel=message.reply_channel,
+                              repermission_outreach=message.repermission_outreach)
             message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
             if not decision.allowed:
                 message.status = Message.Status.BLOCKED

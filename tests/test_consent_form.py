@@ -264,3 +264,16 @@ def test_behind_the_proxy_the_evidence_keeps_the_address_the_proxy_saw(client, g
     client.post(f"/c/{token}/", form_data(page, data_processing=True), REMOTE_ADDR="10.0.0.2",
                 HTTP_X_FORWARDED_FOR="198.51.100.66, 203.0.113.5")  # the left part is the client's own claim
     assert set(ConsentEvent.objects.filter(client=giulia).values_list("ip", flat=True)) == {"203.0.113.5"}
+
+
+def test_outside_a_relationship_only_an_explicit_repermission_campaign_may_ask(salon, django_capture_on_commit_callbacks):
+    salon.sms_sender_id = "Aurora"
+    salon.save()
+    top_up(salon=salon, amount=10)
+    stranger = ClientFactory(salon=salon)  # no appointment, no grant
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = send_consent_request(stranger, "sms")
+        allowed = send_consent_request(stranger, "sms", repermission_outreach=True)
+    assert refused.status == Message.Status.BLOCKED and refused.reason == "no_relationship"
+    allowed.refresh_from_db()
+    assert allowed.status == Message.Status.SENT and allowed.reason == "repermission_outreach"
