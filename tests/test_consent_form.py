@@ -266,7 +266,8 @@ def test_behind_the_proxy_the_evidence_keeps_the_address_the_proxy_saw(client, g
     assert set(ConsentEvent.objects.filter(client=giulia).values_list("ip", flat=True)) == {"203.0.113.5"}
 
 
-def test_outside_a_relationship_only_an_explicit_repermission_campaign_may_ask(salon, django_capture_on_commit_callbacks):
+def test_outside_a_relationship_only_an_explicit_repermission_campaign_may_ask(salon,
+                                                                             django_capture_on_commit_callbacks):
     salon.sms_sender_id = "Aurora"
     salon.save()
     top_up(salon=salon, amount=10)
