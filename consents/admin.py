@@ -1,10 +1,15 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
+from django.urls import path
+from django.utils.translation import gettext as _
 
+from clients.models import Client
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from salons.models import Salon
 
+from .export import FORMATS, proof_of_consent
 from .models import ConsentEvent, ConsentState, ConsentWording
 from .services import publish_wording
 
@@ -81,9 +86,44 @@ class ConsentEventAdmin(ReadOnlyAdmin):
     list_select_related = ["client", "actor", "salon"]
     date_hierarchy = "occurred_at"
 
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("export/", wrap(self.export_view), name="consents_consentevent_export"), *super().get_urls()]
+
+    def export_view(self, request):
+        """Proof of consent as a download: ?client=<id> (or ?salon=<id> for the whole register)&format=csv|json.
+
+        Outsiders get 404: a client or salon outside the user's salons does not exist for them.
+        """
+        fmt = request.GET.get("format", "csv")
+        if fmt not in FORMATS:
+            return HttpResponseBadRequest(_("Unknown export format: use csv or json."))
+        scope = None if request.user.is_superuser else member_salon_ids(request)
+        client = salon = None
+        if request.GET.get("client"):
+            clients = Client.objects.select_related("salon")
+            if scope is not None:
+                clients = clients.filter(salon__in=scope)
+            client = clients.filter(pk=_int_or_none(request.GET["client"])).first()
+            salon = client.salon if client else None
+        elif request.GET.get("salon"):
+            salons = Salon.objects.all() if scope is None else Salon.objects.filter(pk__in=scope)
+            salon = salons.filter(pk=_int_or_none(request.GET["salon"])).first()
+        if salon is None or not self.has_view_permission(request):
+            raise Http404(_("No such client or salon."))
+        proof = proof_of_consent(salon=salon, client=client, fmt=fmt)
+        response = StreamingHttpResponse(proof.chunks, content_type=proof.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{proof.filename}"'
+        return response
+
 
 @admin.register(ConsentState)
 class ConsentStateAdmin(ReadOnlyAdmin):
     list_display = ["client", "purpose", "channel", "action", "occurred_at", "salon"]
     list_filter = ["purpose", "channel", "action"]
     list_select_related = ["client", "salon"]
+
+
+def _int_or_none(value: str) -> int | None:
+    """An id from the query string, or None for anything that cannot be one (no 500 on a typo)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None

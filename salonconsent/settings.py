@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "consents",
     "credits",
     "messaging",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     # Idempotent through the outbox's dedupe keys: two beat nodes running it send each reminder once.
     "send-reminders": {"task": "appointments.tasks.send_reminders_task", "schedule": 600.0},
     "mark-dormant": {"task": "appointments.tasks.mark_dormant_task", "schedule": 86400.0},
+    "purge": {"task": "messaging.tasks.purge_task", "schedule": 86400.0},
 }
 
 # Messaging providers. SMS_BACKEND: console (demo), locmem (tests) or twilio.
