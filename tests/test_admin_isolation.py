@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from campaigns.models import Campaign
 from clients.models import Client, ErasureRequest
 from clients.services import request_erasure
 from consents.links import new_link
@@ -42,6 +43,7 @@ pytestmark = pytest.mark.django_db
 # Every model in the admin and what keeps another salon out of it. A model added to the admin
 # without a line here fails the walk: decide how it is scoped, then add it.
 EXPECTED_MODELS = {
+    "campaigns.campaign": "salon membership (SalonScopedAdmin; owners run, staff view)",
     "salons.salon": "salon membership (SalonScopedAdmin)",
     "salons.membership": "salon membership (SalonScopedAdmin)",
     "clients.client": "salon membership (SalonScopedAdmin)",
@@ -109,6 +111,8 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
         CreditEntry: entry,
         Message: message,
         ErasureRequest: request_erasure(client=client, source="form_link"),
+        Campaign: Campaign.objects.create(salon=salon, name=f"{tag} campaign", segments=["prospect"],
+                                          texts={"it": f"{tag} campaign text"}, created_by=owner),
         AccessAttempt: AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=2),
         AccessLog: AccessLog.objects.create(**attempt),
         AccessFailureLog: AccessFailureLog.objects.create(**attempt),
