@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
@@ -17,8 +18,9 @@ from consents.models import Action, ConsentEvent, ConsentState
 from consents.services import Evidence
 from consents.staff import RecordConsentForm, record_in_person
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
-from salons.models import Channel
+from salons.models import Channel, Salon
 
+from . import importing
 from .export import export_client_data
 from .forms import ClientForm
 from .models import Client, ErasureRequest
@@ -125,6 +127,29 @@ class ConsentEventInline(ReadOnlyMemberInline):
                            event.wording.title, event.wording.version)
 
 
+class ImportClientsForm(forms.Form):
+    """Upload a CSV into one of the user's salons; a dry run first unless unticked."""
+
+    salon = forms.ModelChoiceField(label=_("Salon"), queryset=Salon.objects.none(), empty_label=None)
+    file = forms.FileField(label=_("CSV file"), help_text=_(
+        "Columns: first_name, last_name, phone, email, language, last_visit; optionally consent_… columns "
+        "(yes/no), consent_source and consent_date. UTF-8, separated by ; or ,."))
+    dry_run = forms.BooleanField(label=_("Dry run first (check and report, write nothing)"), required=False,
+                                 initial=True)
+
+    def __init__(self, *args, salons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["salon"].queryset = salons
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > importing.MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB: split it, or ask for it to be imported with the "
+                  "import_clients command.") % {"mb": importing.MAX_UPLOAD_BYTES // (1024 * 1024)})
+        return upload
+
+
 @admin.register(Client)
 class ClientAdmin(SalonScopedAdmin):
     form = ClientForm
@@ -174,6 +199,7 @@ class ClientAdmin(SalonScopedAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("request-consent/", wrap(self.request_consent_view), name="clients_client_request_consent"),
+            path("import/", wrap(self.import_view), name="clients_client_import"),
             path("<int:pk>/record-consent/", wrap(self.record_consent_view), name="clients_client_record_consent"),
             path("<int:pk>/export/", wrap(self.export_view), name="clients_client_export"),
             path("<int:pk>/restriction/", wrap(self.restriction_view), name="clients_client_restriction"),
@@ -201,6 +227,25 @@ class ClientAdmin(SalonScopedAdmin):
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": client,
                    "title": _("Record consent given in person"), "form": form}
         return TemplateResponse(request, "admin/clients/client/record_consent.html", context)
+
+    def import_view(self, request):
+        """Import clients from a CSV into the user's own salon (a dry run first by default), with the report."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        salons = Salon.objects.all() if request.user.is_superuser else Salon.objects.filter(
+            pk__in=member_salon_ids(request, owner=not self.member_can_edit))
+        form = ImportClientsForm(request.POST or None, request.FILES or None, salons=salons)
+        report = None
+        if request.method == "POST" and form.is_valid():
+            report = importing.import_clients(
+                salon=form.cleaned_data["salon"], data=form.cleaned_data["file"].read(), actor=request.user,
+                evidence=Evidence.from_request(request), dry_run=form.cleaned_data["dry_run"],
+            )
+            if not report.dry_run:  # done: the next upload starts with a dry run again
+                form = ImportClientsForm(salons=salons, initial={"salon": form.cleaned_data["salon"]})
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta,
+                   "title": _("Import clients (CSV)"), "form": form, "report": report}
+        return TemplateResponse(request, "admin/clients/client/import.html", context)
 
     def export_view(self, request, pk):
         """The client's data as JSON (access and portability)."""

@@ -175,18 +175,22 @@ def record_consent(
             return []
         ConsentEvent.objects.bulk_create(events)
 
+        created = []
         for event in events:
             key = (event.purpose, event.channel)
             state = states.get(key)
             if state is None:
-                states[key] = ConsentState.objects.create(
+                states[key] = ConsentState(
                     salon_id=event.salon_id, client_id=event.client_id, purpose=event.purpose,
                     channel=event.channel, action=event.action, occurred_at=event.occurred_at, event=event,
                 )
+                created.append(states[key])
             elif event.occurred_at >= state.occurred_at:
                 # An import of an older choice never overrides a newer one.
                 state.action, state.occurred_at, state.event = event.action, event.occurred_at, event
-                state.save(update_fields=["action", "occurred_at", "event"])
+                if state.pk is not None:
+                    state.save(update_fields=["action", "occurred_at", "event"])
+        ConsentState.objects.bulk_create(created)
     return events
 
 
