@@ -19,3 +19,10 @@ def is_owner(user, salon) -> bool:
     if user.is_superuser:
         return True
     return Membership.objects.filter(user=user, salon=salon, role=Membership.Role.OWNER).exists()
+
+
+def salon_by_id_or_slug(value: str) -> Salon | None:
+    """The salon a command-line argument names (its id or its slug), or None."""
+    value = value.strip()
+    lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+    return Salon.objects.filter(**lookup).first()

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from clients.importing import import_clients
-from salons.models import Salon
+from salons.selectors import salon_by_id_or_slug
 
 
 class Command(BaseCommand):
@@ -25,11 +25,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
 
     def handle(self, *args, salon, file, dry_run, **options):
-        lookup = {"pk": int(salon)} if salon.isdigit() else {"slug": salon}
-        try:
-            target = Salon.objects.get(**lookup)
-        except Salon.DoesNotExist:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).") from None
+        target = salon_by_id_or_slug(salon)
+        if target is None:
+            raise CommandError(f"No salon {salon!r} (give its id or slug).")
         try:
             data = Path(file).read_bytes()
         except OSError as error:

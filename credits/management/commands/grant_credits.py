@@ -2,7 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from credits.services import account_for, top_up
-from salons.models import Salon
+from salons.selectors import salon_by_id_or_slug
 
 
 class Command(BaseCommand):
@@ -14,11 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--note", default="", help="Why, e.g. an invoice number.")
 
     def handle(self, *args, salon, amount, note, **options):
-        lookup = {"pk": int(salon)} if salon.isdigit() else {"slug": salon}
-        try:
-            target = Salon.objects.get(**lookup)
-        except Salon.DoesNotExist:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).") from None
+        target = salon_by_id_or_slug(salon)
+        if target is None:
+            raise CommandError(f"No salon {salon!r} (give its id or slug).")
         try:
             top_up(salon=target, amount=amount, note=note or "grant_credits")
         except ValidationError as error:
