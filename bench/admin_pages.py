@@ -20,16 +20,14 @@ import argparse
 import http.client
 import multiprocessing
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import BARE_PATH, ROOT, gunicorn, psql, wsgi_with_bare_view
+
 DB_NAME = "salonconsent_adminbench"
 ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
@@ -42,7 +40,6 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
 }
 NO_BROKER = ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")
-BARE_PATH = "/bench-bare/"
 CHANGELIST = "/admin/clients/client/"
 
 
@@ -70,37 +67,18 @@ LIFECYCLES = ["client"] * 6 + ["prospect"] * 3 + ["dormant"]
 
 # --- the server side: imported by gunicorn as `admin_pages:wsgi_app()` -----------------------------
 
-def bare_view(request):
-    from django.http import HttpResponse
-
-    return HttpResponse("ok")
-
 
 def wsgi_app():
     """The project's WSGI application with `/bench-bare/` in front of the project's URLs."""
-    import types
 
     import django
-    from django.conf import settings
 
     django.setup(set_prefix=False)
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.urls import include, path
 
-    urls = types.ModuleType("bench_admin_pages_urls")
-    urls.urlpatterns = [path(BARE_PATH.strip("/") + "/", bare_view), path("", include(settings.ROOT_URLCONF))]
-    sys.modules[urls.__name__] = urls
-    settings.ROOT_URLCONF = urls.__name__
-    return WSGIHandler()
+    return wsgi_with_bare_view("bench_admin_pages_urls")
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-def psql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def bench_env(static_root: str) -> dict:
@@ -200,40 +178,6 @@ def prepare(clients: int, env: dict) -> str:
     return session_key
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(env: dict, workers: int):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "admin_pages:wsgi_app()", "--pythonpath", str(ROOT / "bench"),
-         "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "1",
-         "--worker-class", "sync", "--log-level", "warning"],
-        env=env,
-    )
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", BARE_PATH)
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not come up")
-            time.sleep(0.1)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
 # --- the load: one process, one request at a time ----------------------------------------------
 
 def time_pages(args) -> dict:
@@ -310,7 +254,7 @@ def main():
         env = bench_env(static_root)
         try:
             session_key = prepare(args.clients, env)
-            with gunicorn(env, args.workers) as port, multiprocessing.Pool(1) as pool:
+            with gunicorn("admin_pages:wsgi_app()", env, args.workers) as port, multiprocessing.Pool(1) as pool:
                 print(f"timing {args.requests} GETs per page …", flush=True)
                 figures = pool.apply(time_pages, [(port, session_key, pages(args.clients), args.requests,
                                                    args.warmup)])

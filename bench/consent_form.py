@@ -26,16 +26,14 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
-from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import BARE_PATH, ROOT, gunicorn, psql, wsgi_with_bare_view
+
 DB_NAME = "salonconsent_formbench"
 ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
@@ -49,47 +47,26 @@ ENV = {
     "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
 }
 NO_BROKER = ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")  # Celery eager: no broker at all
-BARE_PATH = "/bench-bare/"
 BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "marketing_email", "personalised"]
 LANGUAGE = "it"
 
 
 # --- the server side: imported by gunicorn as `consent_form:wsgi_app()` ---------------------------
 
-def bare_view(request):
-    from django.http import HttpResponse
-
-    return HttpResponse("ok")
-
 
 def wsgi_app():
     """The project's WSGI application, plus `/bench-bare/` and no effective POST rate limit."""
-    import types
-
     import django
-    from django.conf import settings
 
     django.setup(set_prefix=False)
-    from django.core.handlers.wsgi import WSGIHandler
-    from django.urls import include, path
 
     from consents import views
 
     views.POSTS_PER_IP = views.POSTS_PER_TOKEN = 10**9
-    urls = types.ModuleType("bench_consent_form_urls")
-    urls.urlpatterns = [path(BARE_PATH.strip("/") + "/", bare_view), path("", include(settings.ROOT_URLCONF))]
-    sys.modules[urls.__name__] = urls
-    settings.ROOT_URLCONF = urls.__name__
-    return WSGIHandler()
+    return wsgi_with_bare_view("bench_consent_form_urls")
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-def psql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def bench_env(static_root: str) -> dict:
@@ -128,40 +105,6 @@ def prepare(clients: int, env: dict) -> list[str]:
 
     connections.close_all()
     return tokens
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(env: dict, workers: int):
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "consent_form:wsgi_app()", "--pythonpath", str(ROOT / "bench"),
-         "--chdir", str(ROOT), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "1",
-         "--worker-class", "sync", "--log-level", "warning"],
-        env=env,
-    )
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", BARE_PATH)
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise RuntimeError("gunicorn did not come up")
-            time.sleep(0.1)
-        yield port
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 # --- the load: one plain http.client loop per client process ----------------------------------
@@ -271,7 +214,8 @@ def main():
         tokens = prepare(args.clients, env)
         random.Random(0).shuffle(tokens)
         try:
-            with gunicorn(env, args.workers) as port, multiprocessing.Pool(args.concurrency) as pool:
+            with (gunicorn("consent_form:wsgi_app()", env, args.workers) as port,
+                  multiprocessing.Pool(args.concurrency) as pool):
                 figures = {}
                 for mode in ("bare", "get", "post"):
                     print(f"measuring {mode} for {args.duration:g} s …", flush=True)
