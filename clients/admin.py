@@ -2,9 +2,9 @@ from collections import defaultdict
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
@@ -15,16 +15,21 @@ from django.utils.translation import ngettext
 
 from consents.flows import preview_consent_requests, send_consent_request
 from consents.models import Action, ConsentEvent, ConsentState
+from consents.objection import object_to_marketing
 from consents.services import Evidence
 from consents.staff import RecordConsentForm, record_in_person
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from salons.models import Channel, Salon
 
 from . import importing
-from .export import export_client_data
+from .erasure import erase_client, erasure_plan
+from .export import export_client_csv, export_client_data
 from .forms import ClientForm
-from .models import Client, ErasureRequest
+from .models import Client, ContactChange, ErasureRequest, SuppressedContact
+from .rectification import change_contact
 from .services import request_erasure, set_restriction
+
+CONTACT_FIELDS = ("first_name", "last_name", "phone", "email")
 
 # (purpose, channel, short label) in the order the address book shows them.
 BADGES = [
@@ -108,6 +113,13 @@ class ConsentStateInline(ReadOnlyMemberInline):
     readonly_fields = fields
 
 
+class ContactChangeInline(ReadOnlyMemberInline):
+    model = ContactChange
+    verbose_name_plural = _("Contact changes")
+    fields = ["changed_at", "field", "old_value_masked", "cleared_suppression", "changed_by"]
+    readonly_fields = fields
+
+
 class ConsentEventInline(ReadOnlyMemberInline):
     model = ConsentEvent
     verbose_name_plural = _("Consent register (read-only)")
@@ -161,7 +173,7 @@ class ClientAdmin(SalonScopedAdmin):
     show_full_result_count = False  # no second COUNT over the whole address book on every page
     readonly_fields = ["lifecycle", "sms_suppression", "email_suppression", "is_restricted",
                        "consent_requested_at", "erased_at", "created_at", "updated_at"]
-    inlines = [ConsentStateInline, ConsentEventInline]
+    inlines = [ConsentStateInline, ConsentEventInline, ContactChangeInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("consent_states")
@@ -204,6 +216,9 @@ class ClientAdmin(SalonScopedAdmin):
             path("<int:pk>/export/", wrap(self.export_view), name="clients_client_export"),
             path("<int:pk>/restriction/", wrap(self.restriction_view), name="clients_client_restriction"),
             path("<int:pk>/erasure-request/", wrap(self.erasure_request_view), name="clients_client_erasure_request"),
+            path("<int:pk>/erase/", wrap(self.erase_view), name="clients_client_erase"),
+            path("<int:pk>/objection/", wrap(self.objection_view), name="clients_client_objection"),
+            path("<int:pk>/export.csv", wrap(self.export_csv_view), name="clients_client_export_csv"),
             *super().get_urls(),
         ]
 
@@ -253,6 +268,55 @@ class ClientAdmin(SalonScopedAdmin):
         response = JsonResponse(export_client_data(client), json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.json"'
         return response
+
+    def export_csv_view(self, request, pk):
+        """The client's data as CSV (one row per value: section, item, field, value)."""
+        client = self._client_or_404(request, pk)
+        response = HttpResponse(export_client_csv(client), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="client-{client.pk}.csv"'
+        return response
+
+    def erase_view(self, request, pk):
+        """Erase a client's personal data, after a page that says what happens and that it is final. Owners only."""
+        client = self._client_or_404(request, pk)
+        if not request.user.is_superuser and client.salon_id not in member_salon_ids(request, owner=True):
+            raise PermissionDenied
+        if client.is_erased:
+            self.message_user(request, _("This client's data was already erased."), level=messages.WARNING)
+            return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
+        error = ""
+        if request.method == "POST":
+            try:
+                erase_client(client=client, by=request.user, reason=request.POST.get("reason", ""))
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+            else:
+                self.message_user(request, _("The client's personal data was erased."))
+                return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
+        pending = client.erasure_requests.filter(status=ErasureRequest.Status.PENDING).first()
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": client,
+                   "title": _("Erase this client's data"), "plan": erasure_plan(client), "error": error,
+                   "pending": pending}
+        return TemplateResponse(request, "admin/clients/client/erase.html", context)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Rectification: the old phone/email is logged (masked) and its suppression does not carry
+            # over to a new contact. It reads the old values, so it runs before the save.
+            edited = {f: form.cleaned_data[f] for f in CONTACT_FIELDS if f in form.changed_data}
+            if edited:
+                change_contact(client=obj, by=request.user, **edited)
+        super().save_model(request, obj, form, change)
+
+    def objection_view(self, request, pk):
+        """Objection to direct marketing (GDPR art. 21): every marketing and personalised consent withdrawn."""
+        client = self._client_or_404(request, pk)
+        if request.method != "POST" or not self.has_change_permission(request, client):
+            raise PermissionDenied
+        object_to_marketing(client=client, by=request.user)
+        self.message_user(request, _("Objection recorded: marketing and personalised suggestions withdrawn on "
+                                     "every channel."))
+        return HttpResponseRedirect(reverse("admin:clients_client_change", args=[client.pk]))
 
     def restriction_view(self, request, pk):
         client = self._client_or_404(request, pk)
@@ -321,8 +385,27 @@ class ClientAdmin(SalonScopedAdmin):
 
 @admin.register(ErasureRequest)
 class ErasureRequestAdmin(ReadOnlyAdmin):
-    """Erasure requests from clients with their one-month deadline (erasure itself: the GDPR tools)."""
+    """Erasure requests with their one-month deadline; owners erase from here, after a confirmation page."""
 
-    list_display = ["client", "requested_at", "due_at", "status", "source"]
+    list_display = ["client", "requested_at", "due_at", "status", "source", "reason", "erase_link"]
     list_filter = ["status"]
     list_select_related = ["client"]
+
+    @admin.display(description=_("erase"))
+    def erase_link(self, obj):
+        if obj.status != ErasureRequest.Status.PENDING:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("admin:clients_client_erase", args=[obj.client_id]),
+                           _("Erase now…"))
+
+
+@admin.register(SuppressedContact)
+class SuppressedContactAdmin(ReadOnlyAdmin):
+    """The suppression list: keyed hashes of erased clients' contacts; the contacts themselves are gone."""
+
+    list_display = ["kind", "digest_start", "reason", "created_at"]
+    list_filter = ["kind"]
+
+    @admin.display(description=_("HMAC-SHA256"))
+    def digest_start(self, obj):
+        return f"{obj.digest[:12]}…"

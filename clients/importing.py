@@ -32,6 +32,7 @@ from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
 from salons.models import Salon
 
+from .erasure import contact_digests, suppressed_digests
 from .models import Client
 from .phones import parse_phone
 from .services import create_client, normalise_email
@@ -66,6 +67,7 @@ class RowProblem:
 
     line: int
     reason: str
+    imported: bool = False  # a warning about a row that was imported anyway
 
     def __str__(self):
         return _("line %(line)d: %(reason)s") % {"line": self.line, "reason": self.reason}
@@ -86,7 +88,13 @@ class ImportReport:
 
     @property
     def bad_rows(self) -> int:
-        return len({problem.line for problem in self.problems})
+        return len({problem.line for problem in self.problems if not problem.imported})
+
+    @property
+    def flagged_rows(self) -> int:
+        """Rows imported with a warning: their contact was erased before (suppression list)."""
+        bad = {problem.line for problem in self.problems if not problem.imported}
+        return len({problem.line for problem in self.problems if problem.imported} - bad)
 
     @property
     def summary(self) -> str:
@@ -99,6 +107,10 @@ class ImportReport:
             (ngettext("%(n)d bad row (listed above)", "%(n)d bad rows (listed above)", self.bad_rows)
              if self.bad_rows else _("0 bad rows")) % {"n": self.bad_rows},
         ]
+        if self.flagged_rows:
+            parts.append(ngettext("%(n)d imported without prior consent (erased before)",
+                                  "%(n)d imported without prior consent (erased before)", self.flagged_rows)
+                         % {"n": self.flagged_rows})
         return ", ".join(parts)
 
     def lines(self) -> list[str]:
@@ -270,6 +282,8 @@ class _Checker:
                 self.by_email[values["email"].lower()].append(values["pk"])
             self.existing[values["pk"]] = {**values, "phone": phone}
         self.wordings: dict[str, dict] = {}
+        # Contacts of erased clients (keyed hashes), read once.
+        self.suppressed = suppressed_digests(salon)
         # Earlier good rows of the file: contact or matched client -> line.
         self.seen_phone: dict[str, int] = {}
         self.seen_email: dict[str, int] = {}
@@ -360,6 +374,15 @@ class _Checker:
             fields = {name: value for name, value in (("last_name", last_name), ("phone", phone), ("email", email),
                                                       ("last_visit", last_visit))
                       if value and not current[name]}
+
+        if client_id is None and self.suppressed and self.suppressed.intersection(
+            contact_digests(self.salon, phone=phone, email=email)
+        ):
+            # An erased client's contact: a new client, and the file's old consents do not bring marketing back.
+            self.report.problems.append(RowProblem(line, _(
+                "contact was erased before (suppression list): imported as a new client without prior consent"
+            ), imported=True))
+            choices = {}
 
         changes = []
         if choices:

@@ -13,6 +13,7 @@ class SuppressionReason(models.TextChoices):
     HARD_BOUNCE = "hard_bounce", _("Hard bounce")
     COMPLAINT = "complaint", _("Spam complaint")
     INVALID = "invalid", _("Invalid number or address")
+    ERASED = "erased", _("Client data erased")
 
 
 class Client(models.Model):
@@ -103,6 +104,10 @@ class ErasureRequest(models.Model):
         verbose_name=_("handled by"),
     )
     handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    reason = models.CharField(
+        _("reason"), max_length=255, blank=True,
+        help_text=_("Why the data was erased or the request refused; kept as proof, so no names or contacts."),
+    )
 
     class Meta:
         verbose_name = _("erasure request")
@@ -116,3 +121,66 @@ class ErasureRequest(models.Model):
 
     def __str__(self):
         return f"{self.client} · {self.get_status_display()}"
+
+
+class ContactChange(models.Model):
+    """A staff rectification of a client's phone or email (GDPR art. 16): who, when, the old value masked.
+
+    The old value is masked so the log proves a change without keeping the old contact usable;
+    `cleared_suppression` records a STOP or bounce that belonged to the old contact and was lifted.
+    """
+
+    class Field(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="contact_changes", verbose_name=_("client")
+    )
+    field = models.CharField(_("field"), max_length=8, choices=Field.choices)
+    old_value_masked = models.CharField(_("old value (masked)"), max_length=254, blank=True)
+    cleared_suppression = models.CharField(
+        _("suppression lifted"), max_length=12, choices=SuppressionReason.choices, blank=True,
+        help_text=_("The old contact's suppression, which does not carry over to the new one."),
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("changed by")
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact change")
+        verbose_name_plural = _("contact changes")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.client} · {self.get_field_display()} · {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class SuppressedContact(models.Model):
+    """A keyed hash (HMAC-SHA256) of an erased client's phone or email: a later import or booking with
+    the same contact is flagged and gets no marketing without fresh consent. The contact itself is gone."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+
+    class Reason(models.TextChoices):
+        ERASURE = "erasure", _("Client data erased")
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    digest = models.CharField(_("HMAC-SHA256"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices, default=Reason.ERASURE)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("suppressed contact")
+        verbose_name_plural = _("suppression list")
+        constraints = [
+            models.UniqueConstraint(fields=["salon", "kind", "digest"], name="one_suppressed_contact_per_salon")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.digest[:12]}…"

@@ -22,6 +22,7 @@ class MessageKind(models.TextChoices):
     REVIEW_REQUEST = "review_request", _("Review request")
     MARKETING = "marketing", _("Marketing")
     PERSONALISED_SUGGESTION = "personalised_suggestion", _("Personalised suggestion")
+    BREACH_NOTICE = "breach_notice", _("Personal data breach notice")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class Reason(models.TextChoices):
         "personalised_granted",
         _("The client agreed to personalised suggestions."),
     )
+    BREACH_NOTICE = (
+        "breach_notice",
+        _("The law requires telling the client about a personal data breach."),
+    )
     # Refused
     CHANNEL_NOT_SENDABLE = "channel_not_sendable", _("Nothing is ever sent on this channel.")
     ERASED = "erased", _("The client's data was erased: nothing is sent to them.")
@@ -139,7 +144,7 @@ class Reason(models.TextChoices):
     )
     RESTRICTED = (
         "restricted",
-        _("The client restricted processing or objected: only consent receipts are sent."),
+        _("The client restricted processing: nothing is sent to them until the restriction is lifted."),
     )
     COOLDOWN = (
         "cooldown",
@@ -204,6 +209,7 @@ ALLOWING_REASONS = frozenset(
         Reason.MARKETING_GRANTED,
         Reason.SOFT_OPT_IN,
         Reason.PERSONALISED_GRANTED,
+        Reason.BREACH_NOTICE,
     }
 )
 
@@ -234,7 +240,7 @@ def decide(
 
     Checks run in this order and the first that settles it gives the reason: channel sendable,
     erased, contact for the channel, suppressed, then the kind's own rules (restriction first,
-    except for consent receipts).
+    except for breach notices).
     """
     if kind not in MessageKind.values:
         raise ValueError(f"unknown message kind {kind!r}")
@@ -245,12 +251,16 @@ def decide(
 
     reason = _delivery_refusal(state, channel)
     if reason is None:
-        if kind == MessageKind.CONSENT_RECEIPT:
-            # Not refused for restriction: the client has just acted and expects a receipt.
+        if kind == MessageKind.BREACH_NOTICE:
+            # A legal duty, not a use of the data the client could restrict or refuse: GDPR art. 34
+            # requires telling them of a breach likely to put them at high risk, consent or not.
+            reason = Reason.BREACH_NOTICE
+        elif state.is_restricted:
+            # GDPR art. 18: the data is kept, nothing is sent (not even a receipt or a consent request).
+            reason = Reason.RESTRICTED
+        elif kind == MessageKind.CONSENT_RECEIPT:
             ok = channel in (reply_channel, "email")
             reason = Reason.RECEIPT_CHANNEL if ok else Reason.NOT_REPLY_CHANNEL
-        elif state.is_restricted:
-            reason = Reason.RESTRICTED
         elif kind == MessageKind.CONSENT_REQUEST:
             reason = _consent_request(state, channel, repermission_outreach)
         elif kind in _TRANSACTIONAL_KINDS:

@@ -30,6 +30,12 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-demo-key-only-for-debug-never-in-production"  # noqa: S105
 
+# The key of the erasure suppression list's HMAC (SPEC §7). Set it explicitly in production: derived
+# from SECRET_KEY, rotating SECRET_KEY would silently empty the suppression list.
+SUPPRESSION_HMAC_KEY = env.str("SUPPRESSION_HMAC_KEY", default="") or __import__("hmac").new(
+    SECRET_KEY.encode(), b"salonconsent.clients.suppression-list", "sha256"
+).hexdigest()
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from campaigns.models import Campaign
-from clients.models import Client, ErasureRequest
+from clients.models import Client, ErasureRequest, SuppressedContact
 from clients.services import request_erasure
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, ConsentWording, Source
@@ -48,6 +48,7 @@ EXPECTED_MODELS = {
     "salons.membership": "salon membership (SalonScopedAdmin)",
     "clients.client": "salon membership (SalonScopedAdmin)",
     "clients.erasurerequest": "salon membership (SalonScopedAdmin, read-only)",
+    "clients.suppressedcontact": "salon membership (SalonScopedAdmin, read-only)",
     "appointments.appointment": "salon membership (SalonScopedAdmin)",
     "consents.consentwording": "salon membership (SalonScopedAdmin); shipped wordings visible to all",
     "consents.consentevent": "salon membership (SalonScopedAdmin, read-only)",
@@ -111,6 +112,7 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
         CreditEntry: entry,
         Message: message,
         ErasureRequest: request_erasure(client=client, source="form_link"),
+        SuppressedContact: SuppressedContact.objects.create(salon=salon, kind="phone", digest=f"{tag}".ljust(64, "0")),
         Campaign: Campaign.objects.create(salon=salon, name=f"{tag} campaign", segments=["prospect"],
                                           texts={"it": f"{tag} campaign text"}, created_by=owner),
         AccessAttempt: AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=2),

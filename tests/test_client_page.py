@@ -99,3 +99,58 @@ def test_outsiders_reach_none_of_these_pages(client, outsider, giulia):
         response = getattr(client, method)(reverse(f"admin:clients_client_{name}", args=[giulia.pk]))
         assert response.status_code == 404, name
     assert not ErasureRequest.objects.exists() and not Client.objects.get(pk=giulia.pk).is_restricted
+
+
+def test_an_owner_erases_a_client_after_the_confirmation_page(client, owner, giulia):
+    from clients.models import SuppressedContact
+
+    client.force_login(owner)
+    url = reverse("admin:clients_client_erase", args=[giulia.pk])
+    page = client.get(url).text
+    assert "This cannot be undone." in page
+    response = client.post(url, {"reason": "client asked at the desk"})
+    assert response.status_code == 302
+    erased = Client.objects.get(pk=giulia.pk)
+    assert erased.is_erased and erased.first_name != "Giulia"
+    assert SuppressedContact.objects.filter(salon=giulia.salon).count() == 2  # phone and email
+
+
+def test_staff_members_cannot_erase(client, member, giulia):
+    client.force_login(member)
+    assert client.get(reverse("admin:clients_client_erase", args=[giulia.pk])).status_code == 403
+    assert client.post(reverse("admin:clients_client_erase", args=[giulia.pk]), {"reason": "x"}).status_code == 403
+    assert not Client.objects.get(pk=giulia.pk).is_erased
+
+
+def test_the_data_export_as_csv(client, member, giulia):
+    client.force_login(member)
+    response = client.get(reverse("admin:clients_client_export_csv", args=[giulia.pk]))
+    assert response["Content-Type"].startswith("text/csv") and "Giulia" in response.content.decode()
+
+
+def test_changing_the_phone_in_the_admin_logs_it_and_lifts_the_old_numbers_stop(client, member, giulia):
+    from clients.models import ContactChange
+
+    Client.objects.filter(pk=giulia.pk).update(sms_suppression="opted_out")
+    client.force_login(member)
+    url = reverse("admin:clients_client_change", args=[giulia.pk])
+    response = client.post(url, {
+        "first_name": "Giulia", "last_name": giulia.last_name, "phone": "347 111 2222", "email": giulia.email,
+        "language": "it",
+        **{f"{prefix}-{key}": 0 for prefix in ("consent_states", "consent_events", "contact_changes")
+           for key in ("TOTAL_FORMS", "INITIAL_FORMS")},
+    })
+    assert response.status_code == 302, response.text[:3000]
+    giulia.refresh_from_db()
+    assert giulia.phone.as_e164 == "+393471112222" and giulia.sms_suppression == ""
+    change = ContactChange.objects.get(client=giulia, field="phone")
+    assert "•" in change.old_value_masked and change.changed_by == member
+
+
+def test_objection_withdraws_all_marketing(client, member, giulia):
+    from consents.models import ConsentState
+
+    client.force_login(member)
+    client.post(reverse("admin:clients_client_objection", args=[giulia.pk]))
+    states = {(s.purpose, s.channel): s.action for s in ConsentState.objects.filter(client=giulia)}
+    assert states[("marketing", "sms")] == states[("marketing", "email")] == states[("personalised", "")] == "withdrawn"

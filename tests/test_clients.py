@@ -60,6 +60,7 @@ def test_admin_form_reads_national_phone_with_salon_region(client, owner, salon)
         "email": "giulia@example.com", "language": "it",
         "consent_states-TOTAL_FORMS": 0, "consent_states-INITIAL_FORMS": 0,
         "consent_events-TOTAL_FORMS": 0, "consent_events-INITIAL_FORMS": 0,
+        "contact_changes-TOTAL_FORMS": 0, "contact_changes-INITIAL_FORMS": 0,
     })
     assert response.status_code == 302, response.text[:2000]
     assert Client.objects.get(first_name="Giulia").phone.as_e164 == "+393477654321"
@@ -71,6 +72,7 @@ def test_admin_form_shows_a_clear_phone_error(client, owner, salon):
         "salon": salon.pk, "first_name": "Giulia", "phone": "not a number", "language": "it",
         "consent_states-TOTAL_FORMS": 0, "consent_states-INITIAL_FORMS": 0,
         "consent_events-TOTAL_FORMS": 0, "consent_events-INITIAL_FORMS": 0,
+        "contact_changes-TOTAL_FORMS": 0, "contact_changes-INITIAL_FORMS": 0,
     })
     assert response.status_code == 200
     assert "is not a valid phone number for IT" in response.text

@@ -112,21 +112,23 @@ def test_hard_bounce_suppresses_email_but_not_sms():
     assert decide(state, MessageKind.MARKETING, "sms").allowed
 
 
-@pytest.mark.parametrize("kind", sorted(set(ALL_KINDS) - {MessageKind.CONSENT_RECEIPT}))
-def test_restricted_client_gets_nothing_but_consent_receipts(kind):
-    state = recently_seen(EVERYTHING, is_restricted=True)
+@pytest.mark.parametrize("channel", ["sms", "email"])
+@pytest.mark.parametrize("kind", sorted(set(ALL_KINDS) - {MessageKind.BREACH_NOTICE}))
+def test_restricted_client_gets_nothing_of_any_kind(kind, channel):
+    # Issue 7: the data is kept, nothing is sent until the restriction is lifted.
+    state = recently_seen([*EVERYTHING, "service:email", "marketing:email"], is_restricted=True)
 
-    decision = decide(state, kind, "sms", repermission_outreach=True)
+    decision = decide(state, kind, channel, reply_channel=channel, repermission_outreach=True)
 
     assert decision == Decision(allowed=False, reason=Reason.RESTRICTED)
 
 
-def test_restricted_client_still_gets_the_receipt_of_their_own_choice():
+def test_restricted_client_gets_no_receipt_of_their_own_choice():
     state = client(is_restricted=True)
 
     decision = decide(state, MessageKind.CONSENT_RECEIPT, "sms", reply_channel="sms")
 
-    assert decision == Decision(allowed=True, reason=Reason.RECEIPT_CHANNEL)
+    assert decision == Decision(allowed=False, reason=Reason.RESTRICTED)
 
 
 # --- consent_request --------------------------------------------------------------------------
@@ -248,6 +250,50 @@ def test_receipt_needs_no_consent_at_all():
     state = client(withdrawn=["data_processing", "service:sms", "marketing:sms"])
 
     assert decide(state, MessageKind.CONSENT_RECEIPT, "sms", reply_channel="sms").allowed
+
+
+# --- breach_notice (GDPR art. 34) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_breach_notice_needs_no_consent_at_all(channel):
+    state = client(withdrawn=["data_processing", "service:sms", "service:email", "marketing:sms"])
+
+    decision = decide(state, MessageKind.BREACH_NOTICE, channel)
+
+    assert decision == Decision(allowed=True, reason=Reason.BREACH_NOTICE)
+
+
+@pytest.mark.parametrize("channel", ["sms", "email"])
+def test_breach_notice_reaches_a_restricted_client(channel):
+    state = client(is_restricted=True)
+
+    assert decide(state, MessageKind.BREACH_NOTICE, channel) == Decision(allowed=True, reason=Reason.BREACH_NOTICE)
+
+
+@pytest.mark.parametrize(
+    ("fields", "channel", "expected"),
+    [
+        ({"is_erased": True}, "sms", Reason.ERASED),
+        ({"is_erased": True, "is_restricted": True}, "email", Reason.ERASED),
+        ({"suppressed": frozenset({"sms"})}, "sms", Reason.SUPPRESSED),
+        ({"suppressed": frozenset({"email"}), "is_restricted": True}, "email", Reason.SUPPRESSED),
+        ({"has_phone": False}, "sms", Reason.NO_CONTACT),
+        ({"has_email": False}, "email", Reason.NO_CONTACT),
+        ({}, "phone", Reason.CHANNEL_NOT_SENDABLE),
+    ],
+    ids=["erased", "erased-and-restricted", "sms-suppressed", "email-suppressed", "no-phone", "no-email", "phone"],
+)
+def test_breach_notice_refused_when_erased_suppressed_or_without_contact(fields, channel, expected):
+    decision = decide(client(**fields), MessageKind.BREACH_NOTICE, channel)
+
+    assert decision == Decision(allowed=False, reason=expected)
+
+
+def test_breach_notice_on_one_suppressed_channel_still_goes_on_the_other():
+    state = client(suppressed=frozenset({"sms"}))
+
+    assert decide(state, MessageKind.BREACH_NOTICE, "email").allowed
 
 
 # --- appointment confirmation, reminder, cancellation (seed 000) ------------------------------
@@ -572,11 +618,12 @@ REASON_EXAMPLES = {
         "sms",
         {},
     ),
+    Reason.BREACH_NOTICE: (client(is_restricted=True), "breach_notice", "sms", {}),
     Reason.CHANNEL_NOT_SENDABLE: (client(), "appointment_reminder", "phone", {}),
     Reason.ERASED: (client(is_erased=True), "consent_receipt", "email", {}),
     Reason.NO_CONTACT: (client(has_phone=False), "appointment_reminder", "sms", {}),
     Reason.SUPPRESSED: (client(suppressed=frozenset({"sms"})), "appointment_reminder", "sms", {}),
-    Reason.RESTRICTED: (client(is_restricted=True), "appointment_reminder", "sms", {}),
+    Reason.RESTRICTED: (client(is_restricted=True), "consent_receipt", "sms", {"reply_channel": "sms"}),
     Reason.COOLDOWN: (recently_seen(consent_requested_at=YESTERDAY), "consent_request", "sms", {}),
     Reason.NO_RELATIONSHIP: (client(), "consent_request", "sms", {}),
     Reason.NOT_REPLY_CHANNEL: (client(), "consent_receipt", "sms", {"reply_channel": "email"}),

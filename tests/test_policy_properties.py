@@ -201,11 +201,22 @@ def test_latest_withdrawal_wins(state, history, channel, kind, random, gap):
 
 @policy_settings
 @given(client_states, kinds, channels, reply_channels)
-def test_restricted_client_gets_nothing_but_consent_receipts(state, kind, channel, reply_channel):
+def test_restricted_client_gets_nothing_but_a_breach_notice(state, kind, channel, reply_channel):
+    # Issue 7: nothing at all, not even a consent receipt or request; a breach notice is a legal duty.
     state = replace(state, is_restricted=True)
 
     for decision in decide_every_way(state, kind, channel, reply_channel):
-        assert not decision.allowed or kind == MessageKind.CONSENT_RECEIPT
+        assert not decision.allowed or kind == MessageKind.BREACH_NOTICE
+
+
+@policy_settings
+@given(client_states, channels, reply_channels)
+def test_breach_notice_goes_exactly_where_contact_exists_and_nothing_is_suppressed(state, channel, reply_channel):
+    contact = state.has_phone if channel == "sms" else state.has_email
+    deliverable = channel in SENDABLE and not state.is_erased and contact and channel not in state.suppressed
+
+    for decision in decide_every_way(state, MessageKind.BREACH_NOTICE, channel, reply_channel):
+        assert decision.allowed == deliverable
 
 
 @policy_settings
