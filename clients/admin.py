@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
@@ -18,6 +19,7 @@ from consents.models import Action, ConsentEvent, ConsentState
 from consents.objection import object_to_marketing
 from consents.services import Evidence
 from consents.staff import RecordConsentForm, record_in_person
+from messaging.retention import erasure_candidates
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from salons.models import Channel, Salon
 
@@ -85,6 +87,26 @@ def consent_filter(purpose: str, channel: str, title):
 
 
 CONSENT_FILTERS = [consent_filter(purpose, channel, label) for purpose, channel, label in BADGES]
+
+
+class RetentionFilter(admin.SimpleListFilter):
+    """Clients past their salon's retention period (no visit nor booking for its erasure-proposal months)."""
+
+    title = _("retention")
+    parameter_name = "retention"
+
+    def lookups(self, request, model_admin):
+        return [("past", _("Past the retention period"))]
+
+    def queryset(self, request, queryset):
+        if self.value() != "past":
+            return queryset
+        now = timezone.now()
+        salons = Salon.objects.filter(pk__in=queryset.values("salon_id").distinct())
+        past = [erasure_candidates(salon=salon, now=now).values("pk") for salon in salons]
+        if not past:
+            return queryset.none()
+        return queryset.filter(pk__in=past[0].union(*past[1:]) if len(past) > 1 else past[0])
 
 
 class ReadOnlyMemberInline(admin.TabularInline):
@@ -166,7 +188,8 @@ class ImportClientsForm(forms.Form):
 class ClientAdmin(SalonScopedAdmin):
     form = ClientForm
     list_display = ["__str__", "phone_display", "email", "consents", "lifecycle", "last_visit", "salon"]
-    list_filter = [*CONSENT_FILTERS, "lifecycle", "is_restricted", "sms_suppression", "email_suppression"]
+    list_filter = [*CONSENT_FILTERS, "lifecycle", RetentionFilter, "is_restricted", "sms_suppression",
+                   "email_suppression"]
     search_fields = ["first_name", "last_name", "email", "phone"]
     list_select_related = ["salon"]
     list_per_page = 50
@@ -188,7 +211,7 @@ class ClientAdmin(SalonScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # clients are erased (anonymised), never deleted: the register keeps its proof
 
-    actions = ["request_consent_by_sms", "request_consent_by_email"]
+    actions = ["request_consent_by_sms", "request_consent_by_email", "erase_selected"]
 
     @admin.display(description=_("Consents"))
     def consents(self, obj):
@@ -373,6 +396,32 @@ class ClientAdmin(SalonScopedAdmin):
             "total_send": sum(len(p.to_send) for _s, p in previews),
         }
         return TemplateResponse(request, "admin/clients/client/request_consent.html", context)
+
+    @admin.action(description=_("Erase the selected clients' data…"))
+    def erase_selected(self, request, queryset):
+        """Bulk erasure (e.g. of clients past the retention period), after a confirmation page. Owners only."""
+        owned = member_salon_ids(request, owner=True)
+        clients = [c for c in queryset.filter(erased_at__isnull=True).select_related("salon")
+                   if request.user.is_superuser or c.salon_id in owned]
+        if not clients:
+            self.message_user(request, _("Only the salon's owners can erase clients' data."), level=messages.ERROR)
+            return None
+        reason = request.POST.get("reason", "").strip()
+        if request.POST.get("confirm") == "yes" and reason:
+            erased = 0
+            for client in clients:
+                try:
+                    erase_client(client=client, by=request.user, reason=reason)
+                    erased += 1
+                except ValidationError as exc:
+                    self.message_user(request, f"#{client.pk}: {' '.join(exc.messages)}", level=messages.ERROR)
+            self.message_user(request, ngettext("%(n)d client's data erased.", "%(n)d clients' data erased.",
+                                                erased) % {"n": erased})
+            return None
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "clients": clients,
+                   "title": _("Erase the data of %(n)d clients") % {"n": len(clients)},
+                   "reason_missing": request.POST.get("confirm") == "yes" and not reason}
+        return TemplateResponse(request, "admin/clients/client/erase_selected.html", context)
 
     @admin.action(description=_("Send privacy authorisation by SMS"))
     def request_consent_by_sms(self, request, queryset):

@@ -154,3 +154,29 @@ def test_objection_withdraws_all_marketing(client, member, giulia):
     client.post(reverse("admin:clients_client_objection", args=[giulia.pk]))
     states = {(s.purpose, s.channel): s.action for s in ConsentState.objects.filter(client=giulia)}
     assert states[("marketing", "sms")] == states[("marketing", "email")] == states[("personalised", "")] == "withdrawn"
+
+
+def test_clients_past_retention_are_listed_and_erased_in_bulk_after_confirmation(client, owner, salon):
+    from datetime import date
+
+    old = ClientFactory(salon=salon, first_name="Oldclient", last_visit=date(2020, 1, 1))
+    ClientFactory(salon=salon, first_name="Recentclient", last_visit=date.today())
+    client.force_login(owner)
+    url = reverse("admin:clients_client_changelist")
+    page = client.get(url, {"retention": "past"}).text
+    assert "Oldclient" in page and "Recentclient" not in page
+    confirm = client.post(url, {"action": "erase_selected", "_selected_action": [old.pk]})
+    assert "This cannot be undone." in confirm.text and not Client.objects.get(pk=old.pk).is_erased
+    client.post(url, {"action": "erase_selected", "_selected_action": [old.pk], "confirm": "yes",
+                      "reason": "retention period over"})
+    assert Client.objects.get(pk=old.pk).is_erased
+
+
+def test_staff_members_cannot_bulk_erase(client, member, salon):
+    from datetime import date
+
+    old = ClientFactory(salon=salon, last_visit=date(2020, 1, 1))
+    client.force_login(member)
+    client.post(reverse("admin:clients_client_changelist"), {
+        "action": "erase_selected", "_selected_action": [old.pk], "confirm": "yes", "reason": "x"})
+    assert not Client.objects.get(pk=old.pk).is_erased
