@@ -45,7 +45,7 @@ def charge(messages) -> set[int]:
     for message in messages:
         if message.pk not in paid:
             by_salon.setdefault(message.salon_id, []).append(message)
-    for salon_id, unpaid in by_salon.items():
+    for salon_id, unpaid in sorted(by_salon.items()):  # one lock order for every worker: no deadlocks
         account = CreditAccount.objects.select_for_update().filter(salon_id=salon_id)
         balance = account.values_list("balance", flat=True).first() or 0
         taken = []

@@ -318,9 +318,11 @@ def sweep_outbox(*, now: datetime | None = None, pending_after=timedelta(minutes
     return SweepResult(requeued=len(stale), unknown=unknown, expired=expired)
 
 
-def expire_held(*, now: datetime) -> int:
+def expire_held(*, now: datetime, salon=None) -> int:
     """Held messages that are no longer useful become `expired`, uncharged, for the staff to see."""
     held = Message.objects.filter(status=Message.Status.HELD_NO_CREDIT)
+    if salon is not None:
+        held = held.filter(salon=salon)
     useless = held.filter(expires_at__lte=now) | held.filter(
         kind__in=APPOINTMENT_KINDS, appointment__status=Appointment.Status.CANCELLED
     ) | held.filter(kind__in=APPOINTMENT_KINDS, appointment__starts_at__lte=now)
@@ -331,7 +333,7 @@ def release_held(*, salon, now: datetime | None = None) -> int:
     """After a top-up: held messages go back to `pending` and to the workers (useless ones expire)."""
     now = now or timezone.now()
     with transaction.atomic():
-        expire_held(now=now)
+        expire_held(now=now, salon=salon)
         ids = list(
             Message.objects.filter(salon=salon, status=Message.Status.HELD_NO_CREDIT)
             .order_by("pk").values_list("pk", flat=True)
