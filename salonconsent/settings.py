@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "credits",
     "messaging",
     "campaigns",
+    "booking",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,7 @@ EXPECTED_MODELS and `salon_objects()` creates one of it.
 """
 
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
+from booking.models import BookingSettings, ClosedDay, OpeningHours, Service
 from campaigns.models import Campaign
 from clients.models import Client, ErasureRequest, SuppressedContact
 from clients.services import request_erasure
@@ -44,6 +45,10 @@ pytestmark = pytest.mark.django_db
 # without a line here fails the walk: decide how it is scoped, then add it.
 EXPECTED_MODELS = {
     "campaigns.campaign": "salon membership (SalonScopedAdmin; owners run, staff view)",
+    "booking.bookingsettings": "salon membership (SalonScopedAdmin; owners edit)",
+    "booking.service": "salon membership (SalonScopedAdmin; owners edit)",
+    "booking.openinghours": "salon membership (SalonScopedAdmin; owners edit)",
+    "booking.closedday": "salon membership (SalonScopedAdmin; owners edit)",
     "salons.salon": "salon membership (SalonScopedAdmin)",
     "salons.membership": "salon membership (SalonScopedAdmin)",
     "clients.client": "salon membership (SalonScopedAdmin)",
@@ -113,6 +118,11 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
         Message: message,
         ErasureRequest: request_erasure(client=client, source="form_link"),
         SuppressedContact: SuppressedContact.objects.create(salon=salon, kind="phone", digest=f"{tag}".ljust(64, "0")),
+        BookingSettings: BookingSettings.objects.create(salon=salon, allowed_site_origins=f"https://{tag.lower()}.example"),
+        Service: Service.objects.create(salon=salon, names={salon.language: f"{tag} service"}, duration_minutes=30,
+                                        price_display=f"{tag} €35"),
+        OpeningHours: OpeningHours.objects.create(salon=salon, weekday=0, opens=time(9), closes=time(18)),
+        ClosedDay: ClosedDay.objects.create(salon=salon, date=date(2030, 12, 25), reason=f"{tag} holiday"),
         Campaign: Campaign.objects.create(salon=salon, name=f"{tag} campaign", segments=["prospect"],
                                           texts={"it": f"{tag} campaign text"}, created_by=owner),
         AccessAttempt: AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=2),
