@@ -1,12 +1,51 @@
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary, RangeOperators
+from django.db import connections, models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
 from salons.models import Salon
+
+
+class PostgresExclusionConstraint(ExclusionConstraint):
+    """An ExclusionConstraint that exists on PostgreSQL and is a no-op elsewhere.
+
+    Django's ExclusionConstraint is PostgreSQL-only: on SQLite its SQL (EXCLUDE USING gist, `&&`,
+    tstzrange) would break every rebuild of the table and every `full_clean()`. Here it writes no SQL
+    and validates nothing on other databases; there the booking service serialises the overlap check
+    (SQLite runs IMMEDIATE transactions). The model state declares it either way, so migrations agree.
+    """
+
+    def constraint_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().constraint_sql(model, schema_editor)
+
+    def create_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().create_sql(model, schema_editor)
+
+    def remove_sql(self, model, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return None
+        return super().remove_sql(model, schema_editor)
+
+    def validate(self, model, instance, exclude=None, using="default"):
+        if connections[using].vendor != "postgresql":
+            return
+        super().validate(model, instance, exclude=exclude, using=using)
+
+
+class TsTzRange(models.Func):
+    """tstzrange(start, end, bounds): the time an appointment takes, for the exclusion constraint."""
+
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
 
 
 class Appointment(models.Model):
@@ -40,6 +79,15 @@ class Appointment(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"),
+            # Two booked appointments of one staff member never overlap ([start, end), btree_gist).
+            PostgresExclusionConstraint(
+                name="no_overlapping_bookings_per_staff",
+                expressions=[
+                    ("staff_member", RangeOperators.EQUAL),
+                    (TsTzRange("starts_at", "ends_at", RangeBoundary()), RangeOperators.OVERLAPS),
+                ],
+                condition=Q(status="booked") & Q(staff_member__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -126,15 +126,19 @@ def _populate(salon: Salon, *, owner, staff, now: datetime) -> None:
                 client.is_restricted = True
                 client.save(update_fields=["is_restricted", "updated_at"])
 
-    # Today's and tomorrow's agenda, 09:00–18:00 in the salon's time zone.
+    # Today's and tomorrow's agenda from 09:00 in the salon's time zone: each of the two staff works
+    # through their own appointments back to back (the database refuses overlapping bookings).
     for day_offset in (0, 1):
         day = today + timedelta(days=day_offset)
+        free_at = {member.pk: datetime.combine(day, time(9, 0), tzinfo=tz) for member in (owner, staff)}
         for slot, client in enumerate(rng.sample(clients, 12)):
             name, minutes = SERVICES[rng.randrange(len(SERVICES))]
-            starts = datetime.combine(day, time(9, 0), tzinfo=tz) + timedelta(minutes=45 * slot)
+            member = owner if slot % 2 else staff
+            starts = free_at[member.pk]
+            free_at[member.pk] = starts + timedelta(minutes=minutes + 15)
             Appointment.objects.create(
                 salon=salon, client=client, starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
-                service=name, staff_member=owner if slot % 2 else staff,
+                service=name, staff_member=member,
             )
 
 

@@ -173,7 +173,8 @@ def test_agenda_reads_in_constant_queries_for_5_or_50_appointments(client, membe
 
     def book_until(total):
         for i in range(Appointment.objects.count(), total):
-            appointment = book(salon, starts_at=at_rome(day, 8) + timedelta(minutes=10 * i),
+            starts = at_rome(day, 8) + timedelta(minutes=10 * i)
+            appointment = book(salon, starts_at=starts, ends_at=starts + timedelta(minutes=10),
                                first_name=f"Bulk{i}", staff_member=staff)
             if i % 2:
                 grant_data_processing(appointment.client, wording)
