@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 from consents.policy import MessageKind
 from messaging.models import Message
-from salons.models import Salon
+from salons.models import SENDABLE_CHANNELS, Channel, Salon
 
 
 class Campaign(models.Model):
@@ -19,9 +19,7 @@ class Campaign(models.Model):
         PERSONALISED_SUGGESTION = "personalised_suggestion", _("Personalised suggestion")
         REPERMISSION = "repermission", _("Re-permission (privacy authorisation request)")
 
-    class Channel(models.TextChoices):
-        SMS = "sms", _("SMS")
-        EMAIL = "email", _("Email")
+    Channel = Channel  # the salon-wide channel vocabulary; campaigns go on the sendable ones
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -32,7 +30,9 @@ class Campaign(models.Model):
     salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("salon"))
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.MARKETING)
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, default=Channel.SMS)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=[(c.value, c.label) for c in SENDABLE_CHANNELS], default=Channel.SMS
+    )
     segments = models.JSONField(
         _("lifecycle segments"), default=list,
         help_text=_("Which clients: any of prospect, client, dormant."),

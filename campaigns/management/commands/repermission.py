@@ -7,7 +7,7 @@ from django.utils import timezone
 from campaigns import selectors, services
 from campaigns.models import Campaign
 from clients.models import Client
-from salons.models import Salon
+from salons.models import SENDABLE_CHANNELS, Salon
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--salon", type=int, required=True, help="salon id")
         parser.add_argument("--segment", required=True, choices=[Client.Lifecycle.PROSPECT, Client.Lifecycle.DORMANT])
-        parser.add_argument("--channel", required=True, choices=Campaign.Channel.values)
+        parser.add_argument("--channel", required=True, choices=[c.value for c in SENDABLE_CHANNELS])
         parser.add_argument("--dry-run", action="store_true", help="print the eligible count, skips and cost only")
         parser.add_argument("--legal-basis", default="", help="the legal basis the salon relies on (recorded)")
         parser.add_argument("--batch-size", type=int, default=services.BATCH_SIZE)
