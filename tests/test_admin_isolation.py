@@ -72,6 +72,9 @@ EXPECTED_MODELS = {
 MARKER = "zqxa"
 PHONE_A = "+393337770001"
 LEAK = re.compile(r"zqxa|333\D?777\D?0001", re.IGNORECASE)
+# Random tokens on every page (the logout form's CSRF token: 64 letters and digits) contain "zqxa"
+# in any case about once in 15 walks; they are blanked before the search.
+RANDOM_TOKENS = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 
 # Sent with every POST: enough to confirm a deletion, a restriction or a privacy request if a view
 # forgot to check whose object it is.
@@ -187,7 +190,7 @@ class Walk:
         self.index = reverse("admin:index")
 
     def _check(self, method, url, response, *, must_refuse):
-        text = response.content.decode(errors="replace")
+        text = RANDOM_TOKENS.sub(r"\1\2", response.content.decode(errors="replace"))
         hops = [location for location, _status in response.redirect_chain]
         where = f"{method} {url} → {response.status_code}" + (f" via {hops}" if hops else "")
         for location in hops:
