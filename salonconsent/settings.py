@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # The exclusion constraint against double booking (PostgreSQL) needs it; harmless on SQLite.
+    "django.contrib.postgres",
     "phonenumber_field",
     "axes",
     "salons",
