@@ -25,27 +25,33 @@ class LinkInvalid(Exception):
         self.status = status
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """What is stored of a link token: its SHA-256 (the token itself is only ever sent)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh link token: 128 random bits, 22 base64url characters."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
 
 def new_link(
     *, client: Client, kind: str, channel: str = "", by=None, days: int | None = None
 ) -> tuple[ConsentLink, str]:
     """Create a link for a client; returns it and the raw token (shown once, never stored)."""
-    token = base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+    token = new_token()
     if days is None:
         days = client.salon.consent_link_days if kind == ConsentLink.Kind.REQUEST else PREFERENCE_LINK_DAYS
     link = ConsentLink.objects.create(
         salon_id=client.salon_id, client=client, kind=kind, channel=channel, created_by=by,
-        token_hash=_hash(token), expires_at=timezone.now() + timedelta(days=days),
+        token_hash=token_hash(token), expires_at=timezone.now() + timedelta(days=days),
     )
     return link, token
 
 
 def resolve(token: str, *, now=None) -> ConsentLink:
     """The active link for a token, with its client and salon; raises LinkInvalid(404 or 410)."""
-    link = ConsentLink.objects.select_related("client__salon").filter(token_hash=_hash(token)).first()
+    link = ConsentLink.objects.select_related("client__salon").filter(token_hash=token_hash(token)).first()
     if link is None:
         raise LinkInvalid(404)
     now = now or timezone.now()

@@ -3,8 +3,6 @@
 Views stay thin: the link is resolved, the form validated, and a flow in consents.flows does the rest.
 """
 
-import hashlib
-
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,7 +17,7 @@ from salonconsent.ratelimit import allow
 
 from . import flows
 from .forms import ConsentChoicesForm
-from .links import LinkInvalid, resolve
+from .links import LinkInvalid, resolve, token_hash
 from .models import ConsentEvent
 from .receipts import kantara_receipt
 from .selectors import current_wordings
@@ -50,7 +48,7 @@ def _invalid(request, error: LinkInvalid):
 
 def _post_allowed(request, token: str) -> bool:
     ip = client_ip(request)
-    token_key = hashlib.sha256(token.encode()).hexdigest()[:32]
+    token_key = token_hash(token)[:32]
     return allow(f"consent-post-ip:{ip}", limit=POSTS_PER_IP, window=WINDOW) and allow(
         f"consent-post-token:{token_key}", limit=POSTS_PER_TOKEN, window=WINDOW
     )
