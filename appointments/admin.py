@@ -39,8 +39,9 @@ def privacy_request_url(client) -> str | None:
 
 @admin.register(Appointment)
 class AppointmentAdmin(SalonScopedAdmin):
-    list_display = ["starts_at", "ends_at", "client", "service", "staff_member", "status", "salon"]
-    list_filter = ["status", "starts_at"]
+    list_display = ["starts_at", "ends_at", "client", "service", "staff_member", "status", "source", "salon"]
+    list_filter = ["status", "source", "starts_at"]
+    readonly_fields = ["source", "cancelled_by"]
     date_hierarchy = "starts_at"
     search_fields = ["client__first_name", "client__last_name", "service"]
     list_select_related = ["client", "staff_member", "salon"]
@@ -127,6 +128,10 @@ class AppointmentAdmin(SalonScopedAdmin):
         # The messages follow from the agenda: a booking is confirmed, a cancellation notified,
         # a visit done may bring a review request; the policy picks the channels.
         previous = Appointment.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
+        if obj.status == Appointment.Status.CANCELLED and previous != Appointment.Status.CANCELLED:
+            obj.cancelled_by = Appointment.CancelledBy.SALON
+        elif obj.status != Appointment.Status.CANCELLED:
+            obj.cancelled_by = ""
         super().save_model(request, obj, form, change)
         if previous is None:
             notify(obj, MessageKind.APPOINTMENT_CONFIRMATION)

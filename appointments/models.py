@@ -56,6 +56,14 @@ class Appointment(models.Model):
         CANCELLED = "cancelled", _("Cancelled")
         DONE = "done", _("Done")
 
+    class Source(models.TextChoices):
+        STAFF = "staff", _("By the salon")
+        ONLINE = "online", _("Online booking")
+
+    class CancelledBy(models.TextChoices):
+        SALON = "salon", _("the salon")
+        CLIENT = "client", _("the client, online")
+
     salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("salon"))
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("client"))
     starts_at = models.DateTimeField(_("starts"))
@@ -66,6 +74,8 @@ class Appointment(models.Model):
         related_name="appointments", verbose_name=_("staff member"),
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.BOOKED)
+    source = models.CharField(_("booked"), max_length=8, choices=Source.choices, default=Source.STAFF)
+    cancelled_by = models.CharField(_("cancelled by"), max_length=8, choices=CancelledBy.choices, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

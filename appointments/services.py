@@ -26,8 +26,12 @@ def _allowed_channels(client: Client, kind: str, *, now=None) -> list[str]:
     return [channel.value for channel in SENDABLE_CHANNELS if decide(state, kind, channel).allowed]
 
 
-def notify(appointment: Appointment, kind: str, *, channels: list[str] | None = None, now=None) -> list[Message]:
-    """Queue an appointment message on every channel the policy allows now (the worker decides again)."""
+def notify(appointment: Appointment, kind: str, *, channels: list[str] | None = None, now=None,
+           context: dict | None = None) -> list[Message]:
+    """Queue an appointment message on every channel the policy allows now (the worker decides again).
+
+    `context` adds to the template's context (the online booking's manage link, say).
+    """
     client = appointment.client
     if channels is None:
         channels = _allowed_channels(client, kind, now=now)
@@ -35,7 +39,7 @@ def notify(appointment: Appointment, kind: str, *, channels: list[str] | None = 
                                                    MessageKind.APPOINTMENT_REMINDER) else None
     return [
         enqueue_message(client=client, kind=kind, channel=channel, appointment=appointment,
-                        dedupe_key=f"{kind}:{appointment.pk}:{channel}", expires_at=expires_at)
+                        dedupe_key=f"{kind}:{appointment.pk}:{channel}", expires_at=expires_at, context=context)
         for channel in channels
     ]
 
@@ -70,18 +74,23 @@ def after_status_change(appointment: Appointment, previous_status: str, *, now=N
             notify(appointment, MessageKind.REVIEW_REQUEST, channels=sorted(allowed, key=("email", "sms").index)[:1])
 
 
-def _set_status(appointment: Appointment, status: str, *, now=None) -> Appointment:
+def _set_status(appointment: Appointment, status: str, *, now=None, **fields) -> Appointment:
     with transaction.atomic():
         previous = appointment.status
-        Appointment.objects.filter(pk=appointment.pk).update(status=status)
+        Appointment.objects.filter(pk=appointment.pk).update(status=status, **fields)
         appointment.status = status
+        for name, value in fields.items():
+            setattr(appointment, name, value)
         after_status_change(appointment, previous, now=now)
     return appointment
 
 
-def cancel_appointment(*, appointment: Appointment, now=None) -> Appointment:
-    """Cancel an appointment and queue the cancellation notice (held confirmations/reminders expire)."""
-    return _set_status(appointment, Appointment.Status.CANCELLED, now=now)
+def cancel_appointment(*, appointment: Appointment, by: str = Appointment.CancelledBy.SALON, now=None) -> Appointment:
+    """Cancel an appointment and queue the cancellation notice (held confirmations/reminders expire).
+
+    `by` records who cancelled: the salon, or the client through the online booking's manage link.
+    """
+    return _set_status(appointment, Appointment.Status.CANCELLED, now=now, cancelled_by=by)
 
 
 def complete_appointment(*, appointment: Appointment, now=None) -> Appointment:

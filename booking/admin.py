@@ -1,13 +1,28 @@
 """Owners set up online booking in the admin; staff members may look, outsiders see nothing."""
 
+from urllib.parse import urljoin
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.html import escape, format_html
 from django.utils.translation import gettext_lazy as _
 
 from salons.admin import SalonScopedAdmin, member_salon_ids
 
 from .models import BookingSettings, ClosedDay, OpeningHours, Service, staff_outside_salon
+
+
+def booking_page_url(salon) -> str:
+    return urljoin(settings.PUBLIC_BASE_URL, reverse("booking-services", args=[salon.slug]))
+
+
+def embed_html(salon) -> str:
+    """The iframe snippet an owner pastes into the salon's website."""
+    return (f'<iframe src="{booking_page_url(salon)}" title="{escape(salon.name)}" loading="lazy" '
+            'style="width:100%;max-width:40rem;height:52rem;border:0"></iframe>')
 
 
 class OwnerEditedAdmin(SalonScopedAdmin):
@@ -19,7 +34,27 @@ class OwnerEditedAdmin(SalonScopedAdmin):
 class BookingSettingsAdmin(OwnerEditedAdmin):
     list_display = ["salon", "enabled", "horizon_days", "min_notice_minutes", "cancellation_notice_hours"]
     fields = ["salon", "enabled", "horizon_days", "min_notice_minutes", "slot_step_minutes",
-              "cancellation_notice_hours", "allowed_site_origins"]
+              "cancellation_notice_hours", "allowed_site_origins", "booking_page", "embed_snippet"]
+    readonly_fields = ["booking_page", "embed_snippet"]
+
+    @admin.display(description=_("booking page"))
+    def booking_page(self, obj):
+        if obj is None or not obj.salon_id:
+            return "—"
+        url = booking_page_url(obj.salon)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.display(description=_("embed in your website"))
+    def embed_snippet(self, obj):
+        if obj is None or not obj.salon_id:
+            return _("Save first: the snippet appears here.")
+        return format_html(
+            '<textarea readonly rows="4" cols="80" aria-label="{}" onfocus="this.select()">{}</textarea>'
+            '<div class="help">{}</div>',
+            _("HTML to paste into your website"), embed_html(obj.salon),
+            _("Paste this where the booking page should appear, and list your website's origin above "
+              "(e.g. https://www.example.com): browsers show the page only inside the sites listed."),
+        )
 
 
 class ServiceForm(forms.ModelForm):

@@ -11,6 +11,7 @@ from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
+from appointments.models import Appointment
 from salons.models import Membership, Salon
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
@@ -215,3 +216,22 @@ class ClosedDay(models.Model):
 
     def __str__(self):
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
+
+
+class ManageLink(models.Model):
+    """The client's link to manage one online booking (cancel, preferences): a random token stored hashed."""
+
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.CASCADE, related_name="manage_link", verbose_name=_("appointment")
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("booking management link")
+        verbose_name_plural = _("booking management links")
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} #{self.pk}"

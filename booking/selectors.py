@@ -1,5 +1,6 @@
-"""Reads for online booking: the free slots of a service on a day, in a constant number of queries."""
+"""Reads for online booking: free slots of a service over one or more days, in a constant number of queries."""
 
+from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,51 +13,98 @@ from .models import BookingSettings, ClosedDay, OpeningHours, Service
 from .slots import Slot, free_slots
 
 
-def slots_for(*, salon, service: Service, day: date, staff=None, now: datetime | None = None) -> list[Slot]:
-    """Free slots of `service` on the salon-local `day`, optionally with one staff member; 5 queries at most."""
-    if service.salon_id != salon.pk or not service.active:
-        return []
-    booking = BookingSettings.objects.filter(salon=salon, enabled=True).first()
-    if booking is None:
-        return []
-    now = now or timezone.now()
-    tz = ZoneInfo(salon.time_zone)
+def booking_settings(salon) -> BookingSettings | None:
+    """The salon's booking settings if online booking is on, else None."""
+    return BookingSettings.objects.filter(salon=salon, enabled=True).first()
 
-    hours = list(OpeningHours.objects.filter(salon=salon, weekday=day.weekday()).values_list("opens", "closes"))
-    if not hours:
-        return []
-    closed = ClosedDay.objects.filter(salon=salon, date=day).exists()
-    if closed:
-        return []
 
-    # Performers who are still members of the salon (someone who left keeps no bookable time).
+def performer_ids(*, salon, service: Service, staff=None) -> list[int]:
+    """Who can perform `service` now: its performers who are still active members of the salon."""
     performers = Service.staff.through.objects.filter(
         service=service,
         user__in=Membership.objects.filter(salon=salon, user__is_active=True).values("user_id"),
     )
     if staff is not None:
         performers = performers.filter(user=staff)
-    staff_ids = sorted(performers.values_list("user_id", flat=True))
+    return sorted(performers.values_list("user_id", flat=True))
+
+
+def slots_for_days(*, salon, service: Service, days: list[date], staff=None, now: datetime | None = None,
+                   settings: BookingSettings | None = None) -> dict[date, list[Slot]]:
+    """Free slots of `service` on each salon-local day in `days`; 5 queries at most, whatever the number of days."""
+    empty = {day: [] for day in days}
+    if not days or service.salon_id != salon.pk or not service.active:
+        return empty
+    settings = settings or booking_settings(salon)
+    if settings is None or not settings.enabled:
+        return empty
+    now = now or timezone.now()
+    tz = ZoneInfo(salon.time_zone)
+    first, last = min(days), max(days)
+
+    hours: dict[int, list[tuple[time, time]]] = defaultdict(list)
+    for weekday, opens, closes in OpeningHours.objects.filter(
+        salon=salon, weekday__in={day.weekday() for day in days}
+    ).values_list("weekday", "opens", "closes"):
+        hours[weekday].append((opens, closes))
+    open_days = [day for day in days if hours.get(day.weekday())]
+    if not open_days:
+        return empty
+    closed = set(ClosedDay.objects.filter(salon=salon, date__gte=first, date__lte=last).values_list("date", flat=True))
+    open_days = [day for day in open_days if day not in closed]
+    if not open_days:
+        return empty
+
+    staff_ids = performer_ids(salon=salon, service=service, staff=staff)
     if not staff_ids:
-        return []
+        return empty
 
-    # The whole local day, whatever its length (23 or 25 hours on a DST change day).
-    day_start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
-    day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
-    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    # The whole local days, whatever their length (23 or 25 hours on a DST change day).
+    window_start = datetime.combine(first, time.min, tzinfo=tz).astimezone(UTC)
+    window_end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     # Any salon's appointment makes a person busy: one can't be in two places at once.
-    appointments = Appointment.objects.filter(
+    for staff_id, starts_at, ends_at in Appointment.objects.filter(
         staff_member_id__in=staff_ids, status=Appointment.Status.BOOKED,
-        starts_at__lt=day_end, ends_at__gt=day_start,
-    ).values_list("staff_member_id", "starts_at", "ends_at")
-    for staff_id, starts_at, ends_at in appointments:
-        busy.setdefault(staff_id, []).append((starts_at, ends_at))
+        starts_at__lt=window_end, ends_at__gt=window_start,
+    ).values_list("staff_member_id", "starts_at", "ends_at"):
+        busy[staff_id].append((starts_at, ends_at))
 
-    return free_slots(
-        day=day, tz=tz, hours=hours, closed=closed,
-        duration=timedelta(minutes=service.duration_minutes),
-        step=timedelta(minutes=booking.slot_step_minutes),
-        busy=busy, staff_ids=staff_ids, now=now,
-        min_notice=timedelta(minutes=booking.min_notice_minutes),
-        horizon_end=now + timedelta(days=booking.horizon_days),
+    duration = timedelta(minutes=service.duration_minutes)
+    step = timedelta(minutes=settings.slot_step_minutes)
+    min_notice = timedelta(minutes=settings.min_notice_minutes)
+    horizon_end = now + timedelta(days=settings.horizon_days)
+    for day in open_days:
+        # Only that day's busy times: the overlap checks stay proportional to one day, not the window.
+        day_start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+        day_end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+        busy_today = {
+            staff_id: [(start, end) for start, end in intervals if start < day_end and end > day_start]
+            for staff_id, intervals in busy.items()
+        }
+        empty[day] = free_slots(
+            day=day, tz=tz, hours=hours[day.weekday()], closed=False, duration=duration, step=step,
+            busy=busy_today, staff_ids=staff_ids, now=now, min_notice=min_notice, horizon_end=horizon_end,
+        )
+    return empty
+
+
+def slots_for(*, salon, service: Service, day: date, staff=None, now: datetime | None = None) -> list[Slot]:
+    """Free slots of `service` on the salon-local `day`, optionally with one staff member; 5 queries at most."""
+    return slots_for_days(salon=salon, service=service, days=[day], staff=staff, now=now)[day]
+
+
+def bookable_services(salon, language: str) -> list[tuple[Service, str]]:
+    """(service, name in `language`) of the services offered online that somebody performs; one query."""
+    services = (
+        Service.objects.filter(salon=salon, active=True, staff__memberships__salon=salon, staff__is_active=True)
+        .select_related("salon").distinct().order_by("ordering", "pk")
+    )
+    return [(service, service.name_for(language)) for service in services]
+
+
+def bookable_staff(salon, service: Service) -> list:
+    """The members who perform `service`, by first name, for the optional staff choice; one query."""
+    return list(
+        service.staff.filter(memberships__salon=salon, is_active=True).distinct().order_by("first_name", "pk")
     )

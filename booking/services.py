@@ -9,29 +9,32 @@ SQLite the overlap check runs inside the (IMMEDIATE, so serialised) transaction.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from appointments.models import Appointment
-from appointments.services import notify
+from appointments.services import cancel_appointment, notify
 from clients.erasure import is_suppressed
 from clients.models import Client
 from clients.phones import parse_phone
 from clients.services import create_client, normalise_email
-from consents.models import CONSENT_CHANNELS, PER_CHANNEL_PURPOSES, Purpose, Source
+from consents.links import LinkInvalid, new_token, token_hash
+from consents.models import CONSENT_CHANNELS, PER_CHANNEL_PURPOSES, ConsentWording, Purpose, Source
 from consents.policy import MessageKind
 from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
 
-from .models import Service
-from .selectors import slots_for
+from .models import BookingSettings, ManageLink, Service
+from .selectors import slots_for, slots_for_days
 from .slots import Slot
 
 OVERLAP_CONSTRAINT = "no_overlapping_bookings_per_staff"
@@ -41,6 +44,7 @@ PHONE_MAX_LENGTH = 32
 NEXT_SLOTS = 5
 NEXT_SLOTS_DAYS = 14
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
+MANAGE_LINK_DAYS_AFTER = 30  # the link still opens the preference page a month after the visit
 
 
 class SlotTaken(Exception):
@@ -61,6 +65,7 @@ class BookingResult:
     client: Client
     created_client: bool
     flagged_suppressed: bool
+    manage_token: str = ""  # the raw token of the manage link (sent in the confirmation, never stored)
 
 
 def _clean_details(*, salon, first_name, last_name, phone, email, language, consents):
@@ -113,6 +118,8 @@ def _clean_details(*, salon, first_name, last_name, phone, email, language, cons
         if (purpose, channel) not in ticked:
             ticked.append((purpose, channel))
 
+    if not email and "email" not in errors and any(channel == "email" for _purpose, channel in ticked):
+        errors["email"] = [_("Enter your email address to receive messages by email, or untick “By email”.")]
     if errors:
         raise ValidationError(errors)
     return first_name, last_name, number, email, ticked
@@ -123,13 +130,9 @@ def next_free_slots(*, salon, service: Service, after: datetime, staff=None, now
     """The first `limit` free slots starting at or after `after`, looking up to two weeks ahead."""
     tz = ZoneInfo(salon.time_zone)
     day = after.astimezone(tz).date()
-    found: list[Slot] = []
-    for offset in range(NEXT_SLOTS_DAYS):
-        found += [s for s in slots_for(salon=salon, service=service, day=day + timedelta(days=offset),
-                                       staff=staff, now=now) if s.start >= after]
-        if len(found) >= limit:
-            break
-    return found[:limit]
+    days = [day + timedelta(days=offset) for offset in range(NEXT_SLOTS_DAYS)]
+    by_day = slots_for_days(salon=salon, service=service, days=days, staff=staff, now=now)  # one set of queries
+    return [slot for slots in by_day.values() for slot in slots if slot.start >= after][:limit]
 
 
 def _match_client(salon, *, number, email) -> Client | None:
@@ -146,12 +149,13 @@ def _match_client(salon, *, number, email) -> Client | None:
 
 def book_online(*, salon, service: Service, starts_at: datetime, staff=None, first_name: str, last_name: str,
                 phone: str, email: str, language: str, consents: list[tuple[str, str]], evidence: Evidence,
-                now: datetime | None = None) -> BookingResult:
+                wordings: dict[str, ConsentWording] | None = None, now: datetime | None = None) -> BookingResult:
     """Book `service` at `starts_at` for the person who filled in the booking page.
 
     Raises ValidationError (per field) for bad input and SlotTaken when the slot is not free (any
     more); in both cases nothing is written. Only the boxes ticked now are recorded, as grants:
     an unticked box writes nothing, so what the client withdrew earlier stays withdrawn.
+    `wordings` are the versions the page showed (by purpose); without them, the current ones.
     """
     first_name, last_name, number, email, ticked = _clean_details(
         salon=salon, first_name=first_name, last_name=last_name, phone=phone, email=email,
@@ -162,7 +166,10 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": [_("Choose one of the times offered.")]})
     starts_at = starts_at.astimezone(UTC)
-    wordings = current_wordings(salon=salon, language=language) if ticked else {}
+    if wordings is None:
+        wordings = current_wordings(salon=salon, language=language) if ticked else {}
+    elif any(w.salon_id not in (None, salon.pk) for w in wordings.values()):
+        raise ValidationError({"consents": [_("One of the consent choices is not offered.")]})
     if any(purpose not in wordings for purpose, _channel in ticked):
         raise ValidationError({"consents": [_("One of the consent choices is not offered.")]})
 
@@ -188,7 +195,8 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
                 salon, number=number, email=email, first_name=first_name, last_name=last_name, language=language,
             )
             appointment = Appointment(salon=salon, client=client, starts_at=starts_at, ends_at=ends_at,
-                                      service=service.name_for(client.language), staff_member_id=performer_id)
+                                      service=service.name_for(client.language), staff_member_id=performer_id,
+                                      source=Appointment.Source.ONLINE)
             appointment.full_clean(validate_constraints=False)
             appointment.save()
             if ticked:
@@ -196,14 +204,16 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
                     client=client, source=Source.BOOKING_WIDGET, evidence=evidence,
                     changes=[ConsentChange(purpose, True, channel, wordings[purpose]) for purpose, channel in ticked],
                 )
-            notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION, now=now)
+            token = new_manage_link(appointment)
+            notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION, now=now, context={"link": manage_url(token)})
     except _Overlap:
         raise taken() from None
     except IntegrityError as error:
         if OVERLAP_CONSTRAINT not in str(error):
             raise
         raise taken() from None
-    return BookingResult(appointment=appointment, client=client, created_client=created, flagged_suppressed=flagged)
+    return BookingResult(appointment=appointment, client=client, created_client=created, flagged_suppressed=flagged,
+                         manage_token=token)
 
 
 def _client_for(salon, *, number, email, first_name, last_name, language) -> tuple[Client, bool, bool]:
@@ -222,4 +232,58 @@ def _client_for(salon, *, number, email, first_name, last_name, language) -> tup
     return client, True, flagged
 
 
-__all__ = ["BookingResult", "SlotTaken", "book_online", "next_free_slots"]
+def new_manage_link(appointment: Appointment) -> str:
+    """A manage link for an appointment; returns the raw token (only its hash is kept)."""
+    token = new_token()
+    ManageLink.objects.create(appointment=appointment, token_hash=token_hash(token),
+                              expires_at=appointment.starts_at + timedelta(days=MANAGE_LINK_DAYS_AFTER))
+    return token
+
+
+def manage_url(token: str) -> str:
+    """The absolute URL of the manage page behind a token, as sent in the confirmation."""
+    return urljoin(settings.PUBLIC_BASE_URL, reverse("booking-manage", args=[token]))
+
+
+def resolve_manage_link(token: str, *, now: datetime | None = None) -> ManageLink:
+    """The valid manage link for a token, with its appointment, client and salon; raises LinkInvalid(404/410)."""
+    link = (ManageLink.objects.select_related("appointment__client__salon", "appointment__staff_member")
+            .filter(token_hash=token_hash(token)).first())
+    if link is None:
+        raise LinkInvalid(404)
+    now = now or timezone.now()
+    if link.revoked_at is not None or link.expires_at <= now or link.appointment.client.is_erased:
+        raise LinkInvalid(410)
+    return link
+
+
+def cancellation_deadline(starts_at: datetime, settings_: BookingSettings | None) -> datetime:
+    """The last moment the client may cancel online: the salon's cancellation notice before the start."""
+    hours = settings_.cancellation_notice_hours if settings_ is not None else 24
+    return starts_at - timedelta(hours=hours)
+
+
+class CannotCancel(Exception):
+    """The appointment can no longer be cancelled online; the message says why, in the client's language."""
+
+
+def cancel_online(link: ManageLink, *, now: datetime | None = None) -> Appointment:
+    """The client cancels through the manage link: before the deadline, once; a cancellation notice follows."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Lock the row: a double click or two tabs cancel once and send one notice.
+        appointment = Appointment.objects.select_for_update().select_related("salon", "client").get(
+            pk=link.appointment_id
+        )
+        if appointment.status == Appointment.Status.CANCELLED:
+            raise CannotCancel(_("This appointment is already cancelled."))
+        if appointment.status != Appointment.Status.BOOKED or appointment.starts_at <= now:
+            raise CannotCancel(_("This appointment can no longer be cancelled."))
+        settings_ = BookingSettings.objects.filter(salon=appointment.salon).first()
+        if now > cancellation_deadline(appointment.starts_at, settings_):
+            raise CannotCancel(_("It is too late to cancel online. Please call the salon."))
+        return cancel_appointment(appointment=appointment, by=Appointment.CancelledBy.CLIENT, now=now)
+
+
+__all__ = ["BookingResult", "CannotCancel", "SlotTaken", "book_online", "cancel_online",
+           "manage_url", "new_manage_link", "next_free_slots", "resolve_manage_link"]

@@ -171,6 +171,11 @@ def erase_client(*, client: Client, by, reason: str) -> ErasureResult:
         result.links_revoked = ConsentLink.objects.filter(client=client, revoked_at__isnull=True).update(
             revoked_at=now
         )
+        from booking.models import ManageLink
+
+        result.links_revoked += ManageLink.objects.filter(
+            appointment__client=client, revoked_at__isnull=True
+        ).update(revoked_at=now)
         result.request = _close_requests(client, by=by, reason=reason, now=now)
 
         for name, value in erased_values("clients.Client").items():

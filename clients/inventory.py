@@ -85,7 +85,10 @@ INVENTORY: dict[str, ModelInventory] = {
     "appointments.Appointment": ModelInventory("client", {
         # What was booked, when, and its status stay for the salon's accounting, against the pseudonymous client.
         "service": code("the salon's service name, kept for accounting"),
-        "status": code(),
+        "status": code(), "source": code(), "cancelled_by": code(),
+    }),
+    "booking.ManageLink": ModelInventory("appointment__client", {
+        "token_hash": code("the hash of a random token; the link is revoked at erasure"),
     }),
     "consents.ConsentEvent": ModelInventory("client", {
         # Append-only and hash-chained: the proof of consent outlives the relationship (limitation period).

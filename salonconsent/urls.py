@@ -9,6 +9,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("messaging.urls")),
     path("", include("consents.urls")),
+    path("", include("booking.urls")),
     path("anymail/", include("anymail.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

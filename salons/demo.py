@@ -89,6 +89,7 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
         _populate(salon, owner=owner, staff=staff, now=now)
     if not CreditEntry.objects.filter(salon=salon).exists():
         top_up(salon=salon, amount=DEMO_CREDITS, note="demo credits", actor=owner)
+    _setup_booking(salon, performers=[owner, staff])
     return DemoResult(
         salon=salon, created=created, clients=salon.clients.count(),
         appointments=salon.appointments.count(),
@@ -140,6 +141,32 @@ def _populate(salon: Salon, *, owner, staff, now: datetime) -> None:
                 salon=salon, client=client, starts_at=starts, ends_at=starts + timedelta(minutes=minutes),
                 service=name, staff_member=member,
             )
+
+
+# The demo's online catalogue: names per language, minutes, price shown.
+BOOKABLE = [
+    ({"it": "Taglio e piega", "en": "Cut & blow-dry", "fr": "Coupe et brushing", "de": "Schnitt & Föhnen",
+      "fi": "Leikkaus ja föönaus"}, 45, "€35"),
+    ({"it": "Colore", "en": "Colour", "fr": "Couleur", "de": "Farbe", "fi": "Väri"}, 90, "€60"),
+    ({"it": "Piega", "en": "Blow-dry", "fr": "Brushing", "de": "Föhnen", "fi": "Föönaus"}, 30, "€20"),
+    ({"it": "Manicure", "en": "Manicure", "fr": "Manucure", "de": "Maniküre", "fi": "Manikyyri"}, 40, "€25"),
+]
+
+
+def _setup_booking(salon: Salon, *, performers) -> None:
+    """Online booking for the demo salon (once): Monday to Saturday 9–13 and 14–19, four services."""
+    from booking.models import BookingSettings, OpeningHours, Service
+
+    if BookingSettings.objects.filter(salon=salon).exists():
+        return
+    BookingSettings.objects.create(salon=salon, enabled=True)
+    for weekday in range(6):
+        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(9), closes=time(13))
+        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(14), closes=time(19))
+    for ordering, (names, minutes, price) in enumerate(BOOKABLE):
+        service = Service.objects.create(salon=salon, names=names, duration_minutes=minutes, price_display=price,
+                                         ordering=ordering)
+        service.staff.set(performers)
 
 
 def _ascii(name: str) -> str:

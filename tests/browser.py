@@ -9,6 +9,8 @@ from django.db import connection, connections
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 360, "height": 740}
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--no-first-run", "--disable-default-apps", "--disable-sync",
@@ -62,3 +64,26 @@ def browser(django_db_setup, django_db_blocker):
             del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def open_page(browser, live_server, settings):
+    """Open a URL in a fresh phone-sized context; returns the page (closed after the test).
+
+    PUBLIC_BASE_URL points at the live server, so links in messages (consent form, manage link) open there.
+    """
+    settings.PUBLIC_BASE_URL = live_server.url
+    contexts = []
+
+    def open_(url: str, *, locale: str = "en-GB", viewport: dict = PHONE, expected_status: int = 200):
+        context = browser.new_context(viewport=viewport, locale=locale)
+        context.set_default_timeout(10_000)  # a local page answers in milliseconds; fail fast, not after 30 s
+        contexts.append(context)
+        page = context.new_page()
+        response = page.goto(url)
+        assert response.status == expected_status, (url, response.status)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()

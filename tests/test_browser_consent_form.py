@@ -23,11 +23,9 @@ from consents.selectors import current_wording
 from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
-from tests.browser import CHROMIUM
+from tests.browser import CHROMIUM, SMALL_PHONE
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
-PHONE = {"width": 390, "height": 844}
-SMALL_PHONE = {"width": 360, "height": 740}
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "consent-form"
 BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "marketing_email", "personalised"]
 
@@ -38,26 +36,6 @@ pytestmark = [
     # transactional test would otherwise leave the later tests without them.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def open_page(browser, live_server, settings):
-    """Open a URL in a fresh phone-sized context; returns the page (closed after the test)."""
-    settings.PUBLIC_BASE_URL = live_server.url  # the SMS link points at the live server
-    contexts = []
-
-    def open_(url: str, *, locale: str = "en-GB", expected_status: int = 200) -> Page:
-        context = browser.new_context(viewport=PHONE, locale=locale)
-        context.set_default_timeout(10_000)  # a local page answers in milliseconds; fail fast, not after 30 s
-        contexts.append(context)
-        page = context.new_page()
-        response = page.goto(url)
-        assert response.status == expected_status, (url, response.status)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture(autouse=True)

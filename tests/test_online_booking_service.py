@@ -174,3 +174,21 @@ def test_postgresql_refuses_overlapping_booked_appointments_of_one_staff_member(
         AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner,
                            starts_at=TEN + timedelta(minutes=30), ends_at=TEN + timedelta(minutes=90))
     assert connection.vendor == "postgresql"
+
+
+def test_ticking_a_message_by_email_without_an_email_address_is_a_clear_error(salon, cut):
+    before = written()
+    with pytest.raises(ValidationError) as error:
+        book(salon, cut, consents=[("service", "email")])
+    assert "Enter your email address" in error.value.message_dict["email"][0]
+    assert written() == before
+
+
+def test_the_next_free_slots_after_a_taken_one_come_in_a_constant_number_of_queries(
+        salon, cut, owner, django_assert_max_num_queries):
+    from booking.services import next_free_slots
+
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN, ends_at=TEN + timedelta(hours=3))
+    with django_assert_max_num_queries(5):
+        found = next_free_slots(salon=salon, service=cut, after=TEN, now=NOW)
+    assert found and all(slot.start >= TEN + timedelta(hours=3) for slot in found)
