@@ -29,7 +29,7 @@ from clients.phones import parse_phone
 from consents.links import LinkInvalid, form_url, new_preference_token, token_hash
 from consents.selectors import current_wordings
 from consents.services import Evidence
-from salonconsent.http import client_ip
+from salonconsent.http import LANGUAGE_CODES, client_ip, public_page_language
 from salonconsent.ratelimit import allow
 from salons.models import Salon
 
@@ -47,7 +47,6 @@ from .services import (
     resolve_manage_link,
 )
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 DAYS_SHOWN = 7
 # Per client IP and per phone number; a salon's front desk booking for walk-ins stays well below.
 POSTS_PER_IP, POSTS_PER_PHONE, POST_WINDOW = 20, 5, 3600
@@ -57,12 +56,7 @@ AT_FORMAT = "%Y-%m-%dT%H:%MZ"
 
 def _language(request, salon=None) -> str:
     """?lang= if offered, else the browser's preferred language, else the salon's."""
-    chosen = request.GET.get("lang") or request.POST.get("lang") or ""
-    if chosen in LANGUAGE_CODES:
-        return chosen
-    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
-        return translation.get_language_from_request(request)
-    return salon.language if salon is not None else settings.LANGUAGE_CODE
+    return public_page_language(request, salon.language if salon is not None else settings.LANGUAGE_CODE)
 
 
 def _frame_ancestors(booking) -> list[str]:

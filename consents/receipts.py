@@ -126,11 +126,12 @@ def kantara_receipt(*, client: Client, events: list[ConsentEvent], public_base_u
         # Pseudonymous on purpose: the receipt may be forwarded or stored outside the salon.
         "piiPrincipalId": f"salonconsent:client:{client.pk}",
         "piiControllers": [{
-            "piiController": salon.name,
+            "piiController": salon.controller_name,
             "contact": salon.name,
-            "address": {},
-            "email": "",
-            "phone": "",
+            # A postal address in schema.org's terms; the salon keeps it as one line.
+            "address": {"streetAddress": salon.address, "addressCountry": salon.phone_region} if salon.address else {},
+            "email": salon.contact_email,
+            "phone": salon.contact_phone.as_e164 if salon.contact_phone else "",
             "piiControllerUrl": base_url,
         }],
         "policyUrl": f"{base_url}/privacy/{salon.slug}/",

@@ -23,4 +23,5 @@ urlpatterns = [
     path("c/<token:token>/data.json", views.data_json, name="consent-data"),
     path("c/<token:token>/erase/", views.erasure, name="consent-erasure"),
     path("u/<token:token>/", views.unsubscribe, name="unsubscribe"),
+    path("privacy/<slug:slug>/", views.privacy_notice, name="privacy-notice"),
 ]

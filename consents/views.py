@@ -5,25 +5,25 @@ Views stay thin: the link is resolved, the form validated, and a flow in consent
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clients.export import export_client_data
 from clients.services import request_erasure
-from salonconsent.http import client_ip
+from salonconsent.http import LANGUAGE_CODES, client_ip, public_page_language
 from salonconsent.ratelimit import allow
+from salons.models import Salon
 
 from . import flows
 from .forms import ConsentChoicesForm
 from .links import LinkInvalid, resolve, token_hash
-from .models import ConsentEvent
+from .models import ConsentEvent, Purpose
 from .receipts import kantara_receipt
 from .selectors import current_wordings
 from .services import Evidence
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 POSTS_PER_IP, POSTS_PER_TOKEN, WINDOW = 30, 10, 600
 
 
@@ -159,3 +159,23 @@ def unsubscribe(request, token: str):
 def csrf_failure(request, reason=""):
     """A page a client understands when the form's security check fails (an old tab, cookies off)."""
     return _page(request, "consents/csrf_failure.html", {}, status=403)
+
+
+@require_http_methods(["GET", "HEAD"])
+def privacy_notice(request, slug: str):
+    """The salon's public privacy notice (GDPR art. 13): who is responsible, what and why, how long, rights.
+
+    Public and the same for everyone: no link, no cookie, nothing about any client.
+    """
+    salon = get_object_or_404(Salon, slug=slug)
+    language = public_page_language(request, salon.language)
+    with translation.override(language):
+        wordings = current_wordings(salon=salon, language=language)
+        response = render(request, "consents/privacy_notice.html", {
+            "salon": salon, "language": language, "languages": settings.LANGUAGES,
+            "wordings": [wordings[purpose] for purpose in Purpose.values if purpose in wordings],
+        })
+    response["Content-Language"] = language
+    response["Cache-Control"] = "public, max-age=300"
+    response["Vary"] = "Accept-Language"
+    return response

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
@@ -224,7 +225,7 @@ def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | No
     Message.objects.filter(pk__in=[m.pk for m, _ in results], status=Message.Status.SENDING).update(
         status=Message.Status.SENT, updated_at=now
     )
-    for message, _ in results:
+    for message, _result in results:
         message.status, message.sent_at = Message.Status.SENT, now
 
 
@@ -254,6 +255,24 @@ def record_failure(message: Message, error: ProviderError, *, now: datetime | No
             record_sms_opt_out(locked.client, note=f"provider error {error.code} on message {locked.pk}")
     message.refresh_from_db()
     return None
+
+
+def help_reply(clients: list[Client]) -> str:
+    """The answer to an SMS "HELP": which salon writes, how to reach it, and the STOP/START keywords.
+
+    In the language of the client who wrote (the first one, when several salons know the number), else the
+    site's; each salon with its phone for clients, else its email, when it set one.
+    """
+    language = clients[0].language if clients else settings.LANGUAGE_CODE
+    salons = {client.salon_id: client.salon for client in clients}.values()
+    names = ", ".join(
+        f"{salon.name} ({salon.contact_phone.as_international})" if salon.contact_phone
+        else f"{salon.name} ({salon.contact_email})" if salon.contact_email else salon.name
+        for salon in sorted(salons, key=lambda salon: salon.name)
+    ) or "salonconsent"
+    with translation.override(language):
+        return _("%(salons)s: reply STOP to stop our text messages, START to receive them again. Your choices: "
+                 "the link in our messages.") % {"salons": names}
 
 
 def record_sms_opt_out(client: Client, *, note: str) -> None:

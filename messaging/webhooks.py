@@ -25,7 +25,7 @@ from consents.services import ConsentChange, Evidence, record_consent
 from credits.services import refund
 
 from .models import Message
-from .services import record_sms_opt_out
+from .services import help_reply, record_sms_opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +123,7 @@ def twilio_inbound(request):
             sms_suppression=""
         )
     elif opt_out_type == "HELP" or body in HELP_WORDS:
-        salons = sorted({c.salon.name for c in clients})
-        names = ", ".join(salons) or "salonconsent"
-        reply.message(f"{names}: reply STOP to stop SMS. Manage your choices from the link in our messages.")
+        reply.message(help_reply(clients))
     return HttpResponse(str(reply), content_type="application/xml")
 
 

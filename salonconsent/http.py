@@ -1,6 +1,9 @@
 """Request helpers shared by views."""
 
 from django.conf import settings
+from django.utils import translation
+
+LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
 def client_ip(request) -> str:
@@ -14,3 +17,16 @@ def client_ip(request) -> str:
         if forwarded:
             return forwarded[-1]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def public_page_language(request, fallback: str) -> str:
+    """A public page's language: ?lang= if offered, else the browser's preferred one, else `fallback`.
+
+    `fallback` is the salon's language (or the site's when there is no salon).
+    """
+    chosen = request.GET.get("lang") or request.POST.get("lang") or ""
+    if chosen in LANGUAGE_CODES:
+        return chosen
+    if request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        return translation.get_language_from_request(request)
+    return fallback

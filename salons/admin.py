@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from .forms import SalonForm
 from .models import Membership, Salon
 
 
@@ -103,8 +104,14 @@ class SalonAdmin(SalonScopedAdmin):
     list_display = ["name", "slug", "phone_region", "language", "time_zone"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    form = SalonForm
     fieldsets = [
         (None, {"fields": ["name", "slug", "language", "time_zone", "phone_region"]}),
+        (_("Shown to clients"), {
+            "fields": ["legal_name", "address", "contact_phone", "contact_email"],
+            "description": _("Who is responsible for your clients' data and how to reach you: on the privacy "
+                             "notice, the consent form, the booking pages and every consent receipt."),
+        }),
         (_("Messaging"), {"fields": ["sms_sender_id", "default_transactional_channels",
                                      "sms_price_per_segment", "email_price"]}),
         (_("Appointment messages"), {"fields": ["reminder_hours_before", "quiet_hours_start", "quiet_hours_end"]}),

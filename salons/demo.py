@@ -78,7 +78,10 @@ def seed_demo(*, now: datetime | None = None) -> DemoResult:
     salon, created = Salon.objects.get_or_create(
         slug=DEMO_SLUG,
         defaults={"name": "Studio Bellezza Demo", "sms_sender_id": "BellezzaDmo", "phone_region": "IT",
-                  "language": "it", "time_zone": "Europe/Rome"},
+                  "language": "it", "time_zone": "Europe/Rome",
+                  # Example contact details (a reserved example domain; 02 is Milan's prefix, not a real line).
+                  "legal_name": "Studio Bellezza Demo di Olivia Rossi", "address": "Via Esempio 1, 20121 Milano",
+                  "contact_phone": "+390200000000", "contact_email": "privacy@studio-bellezza.example"},
     )
     owner = _user(*DEMO_LOGINS["owner"], first_name="Olivia")
     staff = _user(*DEMO_LOGINS["staff"], first_name="Stefano")

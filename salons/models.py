@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 from phonenumbers import SUPPORTED_REGIONS
 
 
@@ -105,6 +106,21 @@ class Salon(models.Model):
     erasure_proposal_months = models.PositiveSmallIntegerField(
         _("propose erasure after (months without a visit)"), default=36, validators=[MinValueValidator(1)],
     )
+    # Who is responsible for the clients' data and how to reach them (GDPR art. 13(1)(a)): shown on the
+    # privacy notice, the consent form, the booking pages and in consent receipts.
+    legal_name = models.CharField(
+        _("legal name"), max_length=200, blank=True,
+        help_text=_("The business or person responsible for your clients' data, as on your invoices. "
+                    "Empty: the salon's name."),
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True,
+                               help_text=_("Street, postcode and town, as clients should see it."))
+    contact_phone = PhoneNumberField(
+        _("phone for clients"), blank=True,
+        help_text=_("Shown to clients wherever they are told to call the salon."),
+    )
+    contact_email = models.EmailField(_("email for clients"), blank=True,
+                                      help_text=_("Where clients write about their data and their bookings."))
     sms_price_per_segment = models.PositiveIntegerField(_("SMS price per segment (credits)"), default=1)
     email_price = models.PositiveIntegerField(_("email price (credits)"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -116,6 +132,11 @@ class Salon(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def controller_name(self) -> str:
+        """The data controller's name as clients see it: the legal name, else the salon's name."""
+        return self.legal_name or self.name
 
 
 class Membership(models.Model):

@@ -49,8 +49,20 @@ def test_receipt_has_every_kantara_v1_1_field(client_, recorded):
     [controller] = receipt["piiControllers"]
     assert set(controller) == {"piiController", "contact", "address", "email", "phone", "piiControllerUrl"}
     assert controller["piiController"] == "Salone Aurora"
+    assert (controller["address"], controller["email"], controller["phone"]) == ({}, "", "")
     [service] = receipt["services"]
     assert service["service"] == "Salone Aurora"
+
+
+def test_receipt_names_the_controller_and_how_to_reach_it(client_, recorded):
+    salon = client_.salon
+    salon.legal_name, salon.address = "Aurora di Bianchi Anna", "Via Roma 1, 20121 Milano"
+    salon.contact_phone, salon.contact_email = "+390212345678", "privacy@aurora.example"
+    [controller] = receipt_for(client_, recorded)["piiControllers"]
+    assert controller["piiController"] == "Aurora di Bianchi Anna"
+    assert controller["contact"] == "Salone Aurora"
+    assert controller["address"] == {"streetAddress": "Via Roma 1, 20121 Milano", "addressCountry": "IT"}
+    assert (controller["email"], controller["phone"]) == ("privacy@aurora.example", "+390212345678")
 
 
 def test_collection_method_describes_the_source_in_the_clients_language(client_, recorded):

@@ -116,9 +116,26 @@ def test_start_lifts_the_suppression_but_grants_nothing(client, salon):
 
 
 def test_help_answers_with_the_salons_name(client, salon):
-    ClientFactory(salon=salon, phone="+393471112233")
+    ClientFactory(salon=salon, phone="+393471112233", language="en")
     response = signed_post(client, reverse("twilio-inbound"), {"From": "+393471112233", "Body": "HELP"})
-    assert "Salone Aurora" in response.text and "STOP" in response.text
+    assert "Salone Aurora: reply STOP to stop our text messages, START to receive them again." in response.text
+
+
+def test_help_answers_in_the_clients_language_with_the_salons_phone(client, salon, other_salon):
+    salon.contact_phone = "+390212345678"
+    salon.save()
+    other_salon.contact_email = "ciao@other.example"
+    other_salon.save()
+    ClientFactory(salon=salon, phone="+393471112233", language="it")
+    ClientFactory(salon=other_salon, phone="+393471112233", language="it")
+    response = signed_post(client, reverse("twilio-inbound"), {"From": "+393471112233", "Body": "help"})
+    assert ("Other Salon (ciao@other.example), Salone Aurora (+39 02 1234 5678): rispondi STOP"
+            in response.text)
+
+
+def test_help_from_an_unknown_number_still_explains_the_keywords(client, salon):
+    response = signed_post(client, reverse("twilio-inbound"), {"From": "+393479999999", "Body": "INFO"})
+    assert "salonconsent: reply STOP" in response.text
 
 
 def test_optouttype_from_advanced_opt_out_is_honoured(client, salon):
