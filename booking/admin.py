@@ -1,6 +1,6 @@
 """Owners set up online booking in the admin; staff members may look, outsiders see nothing."""
 
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -19,10 +19,30 @@ def booking_page_url(salon) -> str:
     return urljoin(settings.PUBLIC_BASE_URL, reverse("booking-services", args=[salon.slug]))
 
 
+EMBED_SCRIPT = """<script>
+addEventListener("message", function (event) {
+  var frame = document.getElementById("%(id)s");
+  if (!frame || event.source !== frame.contentWindow || event.origin !== "%(origin)s") return;
+  var height = event.data && event.data.salonconsentBookingHeight;
+  if (typeof height !== "number" || height < 200 || height > 20000) return;
+  frame.style.height = height + "px";
+  if (event.data.loaded && frame.getBoundingClientRect().top < 0) frame.scrollIntoView();
+});
+</script>"""
+
+
 def embed_html(salon) -> str:
-    """The iframe snippet an owner pastes into the salon's website."""
-    return (f'<iframe src="{booking_page_url(salon)}" title="{escape(salon.name)}" loading="lazy" '
-            'style="width:100%;max-width:40rem;height:52rem;border:0"></iframe>')
+    """The snippet an owner pastes into the salon's website: the iframe, and a few lines that fit its height.
+
+    The booking page tells its height (static/booking/embed.js); the listener takes it only from that frame and
+    our origin, and brings the frame's top into view when a new step loads. Without JavaScript, the frame keeps
+    a fixed height and scrolls inside.
+    """
+    frame_id = f"salonconsent-booking-{salon.slug}"
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(booking_page_url(salon)))
+    return (f'<iframe id="{frame_id}" src="{booking_page_url(salon)}" title="{escape(salon.name)}" loading="lazy" '
+            'style="width:100%;max-width:40rem;height:52rem;border:0"></iframe>\n'
+            + EMBED_SCRIPT % {"id": frame_id, "origin": origin})
 
 
 class OwnerEditedAdmin(SalonScopedAdmin):
@@ -49,7 +69,7 @@ class BookingSettingsAdmin(OwnerEditedAdmin):
         if obj is None or not obj.salon_id:
             return _("Save first: the snippet appears here.")
         return format_html(
-            '<textarea readonly rows="4" cols="80" aria-label="{}" onfocus="this.select()">{}</textarea>'
+            '<textarea readonly rows="14" cols="80" aria-label="{}" onfocus="this.select()">{}</textarea>'
             '<div class="help">{}</div>',
             _("HTML to paste into your website"), embed_html(obj.salon),
             _("Paste this where the booking page should appear, and list your website's origin above "

@@ -341,7 +341,8 @@ def test_owners_see_the_embed_snippet(client, salon, booking, owner):
     client.force_login(owner)
     response = client.get(reverse("admin:booking_bookingsettings_change", args=[booking.pk]))
     page = html(response)
-    assert "&lt;iframe src=&quot;http" in page and f"/b/{salon.slug}/" in page
+    assert "&lt;iframe id=&quot;salonconsent-booking-aurora&quot; src=&quot;http" in page
+    assert f"/b/{salon.slug}/" in page and "salonconsentBookingHeight" in page
 
 
 # --- the manage link --------------------------------------------------------------------------------------------

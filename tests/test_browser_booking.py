@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from appointments.models import Appointment
+from booking.admin import embed_html
 from booking.models import BookingSettings, OpeningHours, Service
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
@@ -541,14 +542,25 @@ def other_site(live_server):
     thread.join(timeout=5)
 
 
-def embedding_page(live_server) -> str:
+def embedding_page(salon) -> str:
+    """The salon's own web page with the snippet the admin gives owners pasted in, as they would."""
     return (
         "<!doctype html><meta name=viewport content='width=device-width, initial-scale=1'>"
         "<title>Salone Aurora</title><body style='margin:0;font-family:sans-serif'>"
-        "<p style='margin:8px'>Salone Aurora: book online</p>"
-        f"<iframe src='{live_server.url}/b/aurora/' title='Booking' "
-        "style='width:100%;height:780px;border:0'></iframe>"
+        "<p style='margin:8px'>Salone Aurora: book online</p>" + embed_html(salon)
+        + "<p style='margin:8px'>Via Roma 1, Milano</p>"
     )
+
+
+def expect_frame_fits(page) -> float:
+    """Wait until the iframe is exactly as tall as the booking page inside it (no inner scroll); its height."""
+    inner = page.frames[1]
+    page.wait_for_function(
+        "height => Math.abs(document.querySelector('iframe').getBoundingClientRect().height - height) <= 1",
+        arg=inner.evaluate("Math.ceil(document.documentElement.getBoundingClientRect().height)"),
+    )
+    assert inner.evaluate("document.scrollingElement.scrollHeight <= window.innerHeight + 1")
+    return page.evaluate("document.querySelector('iframe').getBoundingClientRect().height")
 
 
 def test_the_salons_own_site_embeds_the_page_and_books_without_a_csrf_cookie_and_no_other_site_can(
@@ -560,7 +572,7 @@ def test_the_salons_own_site_embeds_the_page_and_books_without_a_csrf_cookie_and
     # The browser holds a CSRF cookie of the booking site (SameSite=Lax): a framed POST from another site drops it.
     page = open_page(f"{live_server.url}/admin/login/")
     assert [c for c in page.context.cookies() if c["name"] == django_settings.CSRF_COOKIE_NAME]
-    embedding = other_site(embedding_page(live_server))
+    embedding = other_site(embedding_page(salon))
     with page.expect_response(re.compile(r"/b/aurora/$")) as framed:
         page.goto(embedding)
     assert (
@@ -569,6 +581,7 @@ def test_the_salons_own_site_embeds_the_page_and_books_without_a_csrf_cookie_and
     )
     frame = page.frame_locator("iframe")
     expect(frame.get_by_role("heading", level=1)).to_have_text("Book an appointment")
+    services_height = expect_frame_fits(page)  # the snippet fitted the frame to the page: no inner scroll bar
     screenshot(page, "08-1-embedded-services")
 
     frame.get_by_role("link", name=re.compile(re.escape(SERVICE_NAMES["en"]))).click()
@@ -576,10 +589,14 @@ def test_the_salons_own_site_embeds_the_page_and_books_without_a_csrf_cookie_and
     frame.get_by_label("First name", exact=True).fill("Giulia")
     frame.get_by_label("Last name", exact=True).fill("Bianchi")
     frame.get_by_label("Mobile phone", exact=True).fill("333 123 4567")
+    assert expect_frame_fits(page) > services_height + 500  # the long details page: the frame grew with it
     screenshot(page, "08-2-embedded-details")
     with page.expect_request(lambda request: request.method == "POST") as posted:
-        frame.get_by_role("button", name="Confirm the booking").click()
+        frame.get_by_role("button", name="Confirm the booking").click()  # at the bottom: the site is scrolled down
     expect(frame.get_by_role("heading", level=1)).to_have_text("Your appointment is booked")
+    expect_frame_fits(page)
+    # The next step starts at the top of the frame, and the snippet brought that top into view.
+    page.wait_for_function("document.querySelector('iframe').getBoundingClientRect().top >= 0")
     screenshot(page, "08-3-embedded-done")
 
     assert Appointment.objects.filter(source="online").count() == 1
