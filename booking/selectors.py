@@ -89,9 +89,10 @@ def slots_for_days(*, salon, service: Service, days: list[date], staff=None, now
     return empty
 
 
-def slots_for(*, salon, service: Service, day: date, staff=None, now: datetime | None = None) -> list[Slot]:
+def slots_for(*, salon, service: Service, day: date, staff=None, now: datetime | None = None,
+              settings: BookingSettings | None = None) -> list[Slot]:
     """Free slots of `service` on the salon-local `day`, optionally with one staff member; 5 queries at most."""
-    return slots_for_days(salon=salon, service=service, days=[day], staff=staff, now=now)[day]
+    return slots_for_days(salon=salon, service=service, days=[day], staff=staff, now=now, settings=settings)[day]
 
 
 def bookable_services(salon, language: str) -> list[tuple[Service, str]]:

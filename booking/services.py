@@ -126,12 +126,13 @@ def _clean_details(*, salon, first_name, last_name, phone, email, language, cons
 
 
 def next_free_slots(*, salon, service: Service, after: datetime, staff=None, now=None,
-                    limit: int = NEXT_SLOTS) -> list[Slot]:
+                    limit: int = NEXT_SLOTS, settings: BookingSettings | None = None) -> list[Slot]:
     """The first `limit` free slots starting at or after `after`, looking up to two weeks ahead."""
     tz = ZoneInfo(salon.time_zone)
     day = after.astimezone(tz).date()
     days = [day + timedelta(days=offset) for offset in range(NEXT_SLOTS_DAYS)]
-    by_day = slots_for_days(salon=salon, service=service, days=days, staff=staff, now=now)  # one set of queries
+    by_day = slots_for_days(salon=salon, service=service, days=days, staff=staff, now=now,
+                            settings=settings)  # one set of queries
     return [slot for slots in by_day.values() for slot in slots if slot.start >= after][:limit]
 
 
@@ -149,13 +150,15 @@ def _match_client(salon, *, number, email) -> Client | None:
 
 def book_online(*, salon, service: Service, starts_at: datetime, staff=None, first_name: str, last_name: str,
                 phone: str, email: str, language: str, consents: list[tuple[str, str]], evidence: Evidence,
-                wordings: dict[str, ConsentWording] | None = None, now: datetime | None = None) -> BookingResult:
+                wordings: dict[str, ConsentWording] | None = None, now: datetime | None = None,
+                booking: BookingSettings | None = None) -> BookingResult:
     """Book `service` at `starts_at` for the person who filled in the booking page.
 
     Raises ValidationError (per field) for bad input and SlotTaken when the slot is not free (any
     more); in both cases nothing is written. Only the boxes ticked now are recorded, as grants:
     an unticked box writes nothing, so what the client withdrew earlier stays withdrawn.
     `wordings` are the versions the page showed (by purpose); without them, the current ones.
+    `booking` is the salon's booking settings when the caller has them already (else read here).
     """
     first_name, last_name, number, email, ticked = _clean_details(
         salon=salon, first_name=first_name, last_name=last_name, phone=phone, email=email,
@@ -174,10 +177,11 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
         raise ValidationError({"consents": [_("One of the consent choices is not offered.")]})
 
     def taken() -> SlotTaken:
-        return SlotTaken(next_free_slots(salon=salon, service=service, after=starts_at, staff=staff, now=now))
+        return SlotTaken(next_free_slots(salon=salon, service=service, after=starts_at, staff=staff, now=now,
+                                         settings=booking))
 
     day = starts_at.astimezone(ZoneInfo(salon.time_zone)).date()
-    slot = next((s for s in slots_for(salon=salon, service=service, day=day, staff=staff, now=now)
+    slot = next((s for s in slots_for(salon=salon, service=service, day=day, staff=staff, now=now, settings=booking)
                  if s.start == starts_at), None)
     if slot is None:
         raise taken()
@@ -197,7 +201,9 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
             appointment = Appointment(salon=salon, client=client, starts_at=starts_at, ends_at=ends_at,
                                       service=service.name_for(client.language), staff_member_id=performer_id,
                                       source=Appointment.Source.ONLINE)
-            appointment.full_clean(validate_constraints=False)
+            # The salon, the client and the performer are rows just read or written here: their foreign keys
+            # need no lookup (and the overlap constraint is the database's, checked at insert).
+            appointment.full_clean(exclude=["salon", "client", "staff_member"], validate_constraints=False)
             appointment.save()
             if ticked:
                 record_consent(

@@ -271,7 +271,7 @@ def details(request, slug: str, service_id: int):
                         result = book_online(
                             salon=salon, service=service, starts_at=at, staff=chosen, consents=form.ticked(),
                             wordings=form.cleaned_data["shown"], evidence=Evidence.from_request(request),
-                            **form.details(),
+                            booking=booking, **form.details(),
                         )
                     except SlotTaken as taken:
                         cache.delete(stamp_key)

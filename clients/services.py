@@ -50,7 +50,7 @@ def create_client(
         lifecycle=Client.Lifecycle.CLIENT if last_visit else Client.Lifecycle.PROSPECT,
     )
     _apply_contact(client, phone=phone, email=email)
-    client.full_clean()
+    client.full_clean(exclude=["salon"])  # the salon is the caller's instance: no lookup of its key
     client.save()
     return client
 
