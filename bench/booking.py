@@ -195,6 +195,9 @@ def prepare(env: dict, rng: random.Random, history: int) -> dict:
     psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
     psql(f"CREATE DATABASE {DB_NAME}")
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    # DEBUG is off: pages name their static files through the manifest (the booking page's embed.js).
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
+                   check=True)
     os.environ.clear()
     os.environ.update(env)
     sys.path.insert(0, str(ROOT))

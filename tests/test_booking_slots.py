@@ -4,8 +4,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from booking.slots import free_slots
+from booking.slots import BusyTimes, free_slots
 
 ROME = ZoneInfo("Europe/Rome")
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -146,3 +148,47 @@ def test_a_busy_interval_in_utc_blocks_the_right_local_slot_on_a_dst_day():
     busy = {ANNA: [(datetime(2026, 3, 29, 7, tzinfo=UTC), datetime(2026, 3, 29, 8, tzinfo=UTC))]}
     result = starts(slots(day=SPRING, busy=busy, **WIDE))
     assert "09:00" not in result and "09:30" not in result and "10:00" in result
+
+
+# --- the merged busy times against the plain definition of overlap ------------------------------------------
+
+MINUTE = timedelta(minutes=1)
+BASE = datetime(2026, 6, 1, 7, tzinfo=UTC)
+# Busy intervals on a 10-hour day, in minutes: overlapping, touching, nested, out of order.
+intervals_in_minutes = st.lists(st.tuples(st.integers(0, 600), st.integers(1, 120)), max_size=12)
+
+
+def as_intervals(pairs):
+    return [(BASE + start * MINUTE, BASE + (start + length) * MINUTE) for start, length in pairs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(busy=intervals_in_minutes, start=st.integers(-30, 630), length=st.integers(1, 180))
+@example(busy=[(60, 60)], start=120, length=30)  # touching at the end: free
+@example(busy=[(60, 60)], start=30, length=30)  # touching at the start: free
+@example(busy=[(60, 60), (120, 60)], start=110, length=30)  # across two touching ones: busy
+@example(busy=[(0, 300), (60, 10)], start=200, length=10)  # inside a long one that a short one follows
+def test_busy_times_overlap_exactly_when_some_interval_does(busy, start, length):
+    intervals = as_intervals(busy)
+    begin, end = BASE + start * MINUTE, BASE + (start + length) * MINUTE
+    plainly = any(busy_start < end and begin < busy_end for busy_start, busy_end in intervals)
+    assert BusyTimes(intervals).overlaps(begin, end) == plainly
+
+
+@settings(max_examples=100, deadline=None)
+@given(anna=intervals_in_minutes, bruno=intervals_in_minutes)
+def test_slots_from_merged_busy_times_are_those_from_the_plain_intervals(anna, bruno):
+    busy = {ANNA: as_intervals(anna), BRUNO: as_intervals(bruno)}
+    merged = {staff_id: BusyTimes(intervals) for staff_id, intervals in busy.items()}
+    from_lists = slots(busy=busy, staff_ids=[ANNA, BRUNO], min_notice=timedelta(0))
+    assert slots(busy=merged, staff_ids=[ANNA, BRUNO], min_notice=timedelta(0)) == from_lists
+    for slot in from_lists:  # and each slot's free people are free by the plain definition
+        for staff_id in (ANNA, BRUNO):
+            plainly_busy = any(s < slot.end and slot.start < e for s, e in busy[staff_id])
+            assert (staff_id in slot.staff_ids_free) == (not plainly_busy)
+
+
+def test_an_empty_busy_interval_blocks_nothing():
+    # As the database's exclusion constraint sees it: an empty time range overlaps no other.
+    at = BASE + 60 * MINUTE
+    assert not BusyTimes([(at, at)]).overlaps(at - 30 * MINUTE, at + 30 * MINUTE)
