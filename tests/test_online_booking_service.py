@@ -192,3 +192,21 @@ def test_the_next_free_slots_after_a_taken_one_come_in_a_constant_number_of_quer
     with django_assert_max_num_queries(5):
         found = next_free_slots(salon=salon, service=cut, after=TEN, now=NOW)
     assert found and all(slot.start >= TEN + timedelta(hours=3) for slot in found)
+
+
+@pytest.mark.parametrize("date_style", ["ISO, MDY", "SQL, DMY", "German", "Postgres, YMD"])
+def test_busy_times_are_read_right_whatever_the_servers_date_style(salon, cut, owner, date_style):
+    # The agenda rows are read as text (speed); the text must not depend on the server's settings.
+    from booking.selectors import slots_for
+
+    if connection.vendor != "postgresql":
+        pytest.skip("DateStyle is PostgreSQL's")
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN + timedelta(microseconds=250_000),
+                       ends_at=TEN + timedelta(hours=1, minutes=30))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET DateStyle = '{date_style}'")
+    day = date(2030, 6, 3)
+    starts = {slot.start for slot in slots_for(salon=salon, service=cut, day=day, now=NOW)}
+    assert TEN - timedelta(hours=1) in starts  # 09:00–10:00 ends as the busy time begins
+    assert TEN - timedelta(minutes=30) not in starts and TEN not in starts and TEN + timedelta(hours=1) not in starts
+    assert TEN + timedelta(hours=1, minutes=30) in starts  # starts as the busy time ends
