@@ -20,13 +20,11 @@ import argparse
 import http.client
 import multiprocessing
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import BARE_PATH, ROOT, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_adminbench"
 ENV = {
@@ -132,17 +130,7 @@ def seed_register(salon, clients: list[int]) -> int:
 
 def prepare(clients: int, env: dict) -> str:
     """Create and migrate the database, seed the salon; returns a logged-in staff member's session key."""
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                   check=True)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    fresh_project(DB_NAME, env, collectstatic=True)
     from django.contrib.auth import get_user_model
     from django.db import connection, connections
     from django.test import Client as BrowserClient

@@ -48,7 +48,6 @@ import multiprocessing
 import os
 import random
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -57,7 +56,7 @@ from datetime import time as dt_time
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from common import BARE_PATH, ROOT, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, ROOT, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_bookingbench"
 ENV = {
@@ -192,18 +191,7 @@ def free_targets(salon, service, days: list, rng: random.Random) -> list[tuple[s
 
 def prepare(env: dict, rng: random.Random, history: int) -> dict:
     """Create and migrate the database, seed the salon, its catalogue and agenda; work out the free slots."""
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    # DEBUG is off: pages name their static files through the manifest (the booking page's embed.js).
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                   check=True)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    fresh_project(DB_NAME, env, collectstatic=True)  # the booking pages load static/booking/embed.js
     from django.contrib.auth import get_user_model
     from django.db import connection, connections
     from django.utils import timezone

@@ -14,13 +14,11 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import fresh_project
+
 DB_NAME = "salonconsent_campaignbench"
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
 ENV = {
@@ -61,15 +59,7 @@ def psql(sql: str, dsn: str = "postgresql://postgres@127.0.0.1:5432/postgres") -
 
 
 def prepare() -> None:
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    env = {**os.environ, **ENV}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(ENV)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    fresh_project(DB_NAME, {**os.environ, **ENV})
 
 
 def generate(n_clients: int, n_entries: int) -> int:

@@ -26,13 +26,11 @@ import multiprocessing
 import os
 import random
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from urllib.parse import urlencode
 
-from common import BARE_PATH, ROOT, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_formbench"
 ENV = {
@@ -76,15 +74,7 @@ def bench_env(static_root: str) -> dict:
 
 def prepare(clients: int, env: dict) -> list[str]:
     """Create and migrate the database, seed one salon with `clients` clients and a request link each."""
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.clear()
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    fresh_project(DB_NAME, env, collectstatic=True)
     from clients.models import Client
     from consents.links import new_link
     from consents.models import ConsentLink

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import fresh_project, psql
+
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "salonconsent_bench"
 ENV = {
@@ -33,23 +35,8 @@ ENV = {
 }
 
 
-def psql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def prepare(messages: int) -> None:
-    psql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    psql(f"CREATE DATABASE {DB_NAME}")
-    env = {**os.environ, **ENV}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    os.environ.update(ENV)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    fresh_project(DB_NAME, {**os.environ, **ENV})
     from clients.models import Client
     from consents.policy import MessageKind
     from credits.models import CreditAccount, CreditEntry
