@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from consents.policy import MessageKind
+from core.vocabulary import MessageKind
 from salons.admin import SalonScopedAdmin
 from salons.selectors import salons_for
 

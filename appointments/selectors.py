@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from django.db.models import Exists, OuterRef, Q
 
 from clients.models import Client
-from consents.models import Action, ConsentState, Purpose
+from consents.models import Action, ConsentState
+from core.vocabulary import Purpose
 from salons.models import Salon
 
 from .models import Appointment

@@ -12,11 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
-from consents.policy import MessageKind, decide
+from consents.policy import decide
 from consents.selectors import client_states
+from core.vocabulary import SENDABLE_CHANNELS, MessageKind
 from messaging.models import Message
 from messaging.services import enqueue_message
-from salons.models import SENDABLE_CHANNELS, Salon
+from salons.models import Salon
 
 from .models import Appointment
 

@@ -38,7 +38,7 @@ ENV = {
 def prepare(messages: int) -> None:
     fresh_project(DB_NAME, {**os.environ, **ENV})
     from clients.models import Client
-    from consents.policy import MessageKind
+    from core.vocabulary import MessageKind
     from credits.models import CreditAccount, CreditEntry
     from messaging.models import Message
     from salons.models import Salon

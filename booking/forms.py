@@ -8,8 +8,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from clients.phones import parse_phone
 from consents.forms import BOXES, ConsentChoicesForm, box_name
+from core.contacts import parse_phone
 
 from .services import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH, PHONE_MAX_LENGTH
 

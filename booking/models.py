@@ -12,9 +12,9 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment
+from core.vocabulary import LANGUAGE_CODES
 from salons.models import Membership, Salon
 
-LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 SERVICE_NAME_MAX_LENGTH = 120
 
 
@@ -35,7 +35,7 @@ def _validate_site_origins(value):
 def _validate_service_names(value):
     if not isinstance(value, dict) or not value:
         raise ValidationError(_("Give the service's name per language, e.g. {\"it\": \"Taglio\", \"en\": \"Cut\"}."))
-    unknown = sorted(set(value) - LANGUAGE_CODES)
+    unknown = sorted(set(value) - set(LANGUAGE_CODES))
     if unknown:
         raise ValidationError(
             _("Unknown language(s): %(codes)s. Use: %(allowed)s."),

@@ -25,13 +25,13 @@ from appointments.models import Appointment
 from appointments.services import cancel_appointment, notify
 from clients.erasure import is_suppressed
 from clients.models import Client
-from clients.phones import parse_phone
-from clients.services import create_client, normalise_email
+from clients.services import create_client
 from consents.links import LinkInvalid, new_token, token_hash
-from consents.models import CONSENT_CHANNELS, PER_CHANNEL_PURPOSES, ConsentWording, Purpose, Source
-from consents.policy import MessageKind
+from consents.models import ConsentWording, Source
 from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
+from core.contacts import normalise_email, parse_phone
+from core.vocabulary import CONSENT_CHANNELS, LANGUAGE_CODES, PER_CHANNEL_PURPOSES, MessageKind, Purpose
 
 from .models import BookingSettings, ManageLink, Service
 from .selectors import slots_for, slots_for_days
@@ -43,7 +43,6 @@ EMAIL_MAX_LENGTH = 254
 PHONE_MAX_LENGTH = 32
 NEXT_SLOTS = 5
 NEXT_SLOTS_DAYS = 14
-LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 MANAGE_LINK_DAYS_AFTER = 30  # the link still opens the preference page a month after the visit
 
 

@@ -25,12 +25,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from appointments.models import Appointment
-from clients.phones import parse_phone
 from consents.links import LinkInvalid, form_url, new_preference_token, token_hash
 from consents.selectors import current_wordings
 from consents.services import Evidence
-from salonconsent.http import LANGUAGE_CODES, client_ip, public_page_language
-from salonconsent.ratelimit import allow
+from core.contacts import phone_key
+from core.ratelimit import allow
+from core.vocabulary import LANGUAGE_CODES
+from core.web import client_ip, public_page_language
 from salons.models import Salon
 
 from .forms import FORM_MAX_AGE, BookingForm
@@ -205,11 +206,7 @@ def _origin(url: str) -> str:
 
 def _phone_key(salon, phone: str) -> str:
     """One key per number however it is written (E.164 when it parses, else its digits)."""
-    try:
-        number = parse_phone(phone[:PHONE_MAX_LENGTH], salon.phone_region)
-    except ValidationError:
-        number = None
-    normalised = number.as_e164 if number is not None else re.sub(r"\D", "", phone or "")
+    normalised = phone_key(phone[:PHONE_MAX_LENGTH], salon.phone_region) or re.sub(r"\D", "", phone or "")
     return hashlib.sha256(normalised.encode()).hexdigest()[:32]
 
 

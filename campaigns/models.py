@@ -6,9 +6,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from consents.policy import MessageKind
+from core.vocabulary import SENDABLE_CHANNELS, Channel, MessageKind
 from messaging.models import Message
-from salons.models import SENDABLE_CHANNELS, Channel, Salon
+from salons.models import Salon
 
 
 class Campaign(models.Model):

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 
 from clients.models import Client
 from consents.links import form_url
-from consents.models import Action, ConsentState, Purpose
-from consents.policy import MessageKind, decide
+from consents.models import Action, ConsentState
+from consents.policy import decide
 from consents.selectors import client_states
+from core.vocabulary import MessageKind, Purpose
 from credits.models import CreditAccount
 from messaging.services import price, render
 

@@ -19,9 +19,10 @@ from consents.models import Action, ConsentEvent, ConsentState
 from consents.objection import object_to_marketing
 from consents.services import Evidence
 from consents.staff import RecordConsentForm, record_in_person
+from core.vocabulary import Channel
 from messaging.retention import erasure_candidates
 from salons.admin import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
-from salons.models import Channel, Salon
+from salons.models import Salon
 
 from . import importing
 from .erasure import erase_client, erasure_plan

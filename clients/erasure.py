@@ -30,9 +30,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.contacts import email_key, phone_key
+
 from .inventory import ERASED_FIRST_NAME, INVENTORY, erased_values, model_of, rows_of
 from .models import Client, ErasureRequest, SuppressedContact, SuppressionReason
-from .phones import parse_phone
 
 
 @dataclass
@@ -57,29 +58,13 @@ def contact_digest(*, salon_id: int, kind: str, value: str, key: str | None = No
     return hmac.new(key.encode(), f"{salon_id}:{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
-def normalised_phone(phone, region: str) -> str:
-    """A phone (PhoneNumber or typed text) in E.164, or '' when blank or not a valid number."""
-    if not phone:
-        return ""
-    if isinstance(phone, str):
-        try:
-            phone = parse_phone(phone, region)
-        except ValidationError:
-            return ""
-    return phone.as_e164 if phone else ""
-
-
-def normalised_email(email: str) -> str:
-    return (email or "").strip().lower()
-
-
 def contact_digests(salon, *, phone=None, email=None) -> list[tuple[str, str]]:
     """(kind, digest) of the given contacts, normalised; blank ones left out."""
     digests = []
-    if phone_value := normalised_phone(phone, salon.phone_region):
+    if phone_value := phone_key(phone, salon.phone_region):
         digests.append((SuppressedContact.Kind.PHONE, contact_digest(
             salon_id=salon.pk, kind=SuppressedContact.Kind.PHONE, value=phone_value)))
-    if email_value := normalised_email(email):
+    if email_value := email_key(email):
         digests.append((SuppressedContact.Kind.EMAIL, contact_digest(
             salon_id=salon.pk, kind=SuppressedContact.Kind.EMAIL, value=email_value)))
     return digests

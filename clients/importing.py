@@ -17,7 +17,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -30,12 +29,13 @@ from django.utils.translation import ngettext
 from consents.models import Action, ConsentState, Source
 from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
+from core.contacts import email_key, normalise_email, parse_phone, phone_key
+from core.vocabulary import LANGUAGE_CODES
 from salons.models import Salon
 
 from .erasure import contact_digests, suppressed_digests
 from .models import Client
-from .phones import parse_phone
-from .services import create_client, normalise_email
+from .services import create_client
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 BATCH_ROWS = 200
@@ -56,7 +56,6 @@ COLUMNS = frozenset({*CLIENT_COLUMNS, *CONSENT_COLUMNS, "consent_source", "conse
 YES = frozenset({"yes", "y", "1", "true", "sì", "si", "oui", "ja", "kyllä", "kylla"})
 NO = frozenset({"no", "n", "0", "false", "non", "nein", "ei"})
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
-LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 NAME_MAX = Client._meta.get_field("first_name").max_length
 EMAIL_MAX = Client._meta.get_field("email").max_length
 
@@ -242,11 +241,7 @@ def _stored_phone(stored: str, region: str) -> str:
     """A stored phone in E.164 (numbers saved before validation may be in another format)."""
     if not stored or stored.startswith("+"):
         return stored or ""
-    try:
-        number = parse_phone(stored, region)
-    except ValidationError:
-        return ""
-    return number.as_e164 if number else ""
+    return phone_key(stored, region)
 
 
 def _parse_date(raw: str) -> date | None:
@@ -344,16 +339,16 @@ class _Checker:
         if len(self.report.problems) > bad:
             return None
 
-        phone_key = phone.as_e164 if phone else ""
-        email_key = email.lower()
-        if phone_key and phone_key in self.seen_phone:
-            self.problem(line, _("duplicate of line %(line)d (same phone)") % {"line": self.seen_phone[phone_key]})
+        phone_e164 = phone.as_e164 if phone else ""
+        email_lower = email_key(email)
+        if phone_e164 and phone_e164 in self.seen_phone:
+            self.problem(line, _("duplicate of line %(line)d (same phone)") % {"line": self.seen_phone[phone_e164]})
             return None
-        if email_key and email_key in self.seen_email:
-            self.problem(line, _("duplicate of line %(line)d (same email)") % {"line": self.seen_email[email_key]})
+        if email_lower and email_lower in self.seen_email:
+            self.problem(line, _("duplicate of line %(line)d (same email)") % {"line": self.seen_email[email_lower]})
             return None
 
-        matches = set(self.by_phone.get(phone_key, ())) | set(self.by_email.get(email_key, ()))
+        matches = set(self.by_phone.get(phone_e164, ())) | set(self.by_email.get(email_lower, ()))
         if len(matches) > 1:
             self.problem(line, _("the phone and email match %(n)d different clients of the salon (%(ids)s); "
                                  "merge them first") % {"n": len(matches), "ids": ", ".join(
@@ -395,15 +390,15 @@ class _Checker:
                     return None
                 changes.append(ConsentChange(purpose, granted, channel, wording))
 
-        if phone_key:
-            self.seen_phone[phone_key] = line
-        if email_key:
-            self.seen_email[email_key] = line
+        if phone_e164:
+            self.seen_phone[phone_e164] = line
+        if email_lower:
+            self.seen_email[email_lower] = line
         if client_id is not None:
             self.seen_client[client_id] = line
         source = cells.get("consent_source", "")[:150] or "no source given"
         return _Row(
-            line=line, client_id=client_id, contacts=(phone_key, email_key), fields=fields, changes=changes,
+            line=line, client_id=client_id, contacts=(phone_e164, email_lower), fields=fields, changes=changes,
             occurred_at=datetime.combine(consent_date, time.min, tzinfo=self.tz) if changes else None,
             # The wording shown back then is unknown: the entry references today's, and says so.
             note=f"imported: {source} (wording shown then unknown; current wording referenced)",

@@ -11,11 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import PhoneNumber
 
+from core.contacts import normalise_email, parse_phone
 from salons.selectors import salons_for
 
 from .models import Client, ContactChange
-from .phones import parse_phone
-from .services import normalise_email
 
 MASK = "••••"
 

@@ -2,19 +2,11 @@
 
 from django.db import transaction
 
+from core.contacts import normalise_email, parse_phone
+from core.vocabulary import add_months
 from salons.models import Salon
 
 from .models import Client
-from .phones import parse_phone
-
-
-def normalise_email(email: str) -> str:
-    """Trim and lower-case the domain part (the local part is case-sensitive in theory)."""
-    email = (email or "").strip()
-    if "@" not in email:
-        return email
-    local, _, domain = email.rpartition("@")
-    return f"{local}@{domain.lower()}"
 
 
 def _apply_contact(client: Client, *, phone, email) -> None:
@@ -57,7 +49,6 @@ def create_client(
 
 def request_erasure(*, client: Client, source: str = "form_link"):
     """Record a client's erasure request for the staff to confirm; asking twice keeps the first."""
-    from dateutil.relativedelta import relativedelta
     from django.utils import timezone
 
     from .models import ErasureRequest
@@ -67,7 +58,7 @@ def request_erasure(*, client: Client, source: str = "form_link"):
         return existing
     now = timezone.now()
     return ErasureRequest.objects.create(
-        salon_id=client.salon_id, client=client, source=source, due_at=now + relativedelta(months=1)
+        salon_id=client.salon_id, client=client, source=source, due_at=add_months(now, 1)
     )
 
 
@@ -82,7 +73,6 @@ def mark_dormant(*, today=None) -> dict[int, tuple[int, int]]:
 
     Dormant: no visit for the salon's `dormant_months`; a dormant client who visits again is a client.
     """
-    from dateutil.relativedelta import relativedelta
     from django.utils import timezone
 
     from salons.models import Salon
@@ -90,7 +80,7 @@ def mark_dormant(*, today=None) -> dict[int, tuple[int, int]]:
     today = today or timezone.localdate()
     changed = {}
     for salon_id, months in Salon.objects.values_list("pk", "dormant_months"):
-        cutoff = today - relativedelta(months=months)
+        cutoff = add_months(today, -months)
         clients = Client.objects.filter(salon_id=salon_id, erased_at__isnull=True)
         to_dormant = clients.filter(last_visit__lt=cutoff).exclude(lifecycle=Client.Lifecycle.DORMANT).update(
             lifecycle=Client.Lifecycle.DORMANT

@@ -10,14 +10,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from clients.models import Client
+from core.vocabulary import MessageKind, Purpose
 from credits.models import CreditAccount
 from messaging.models import Message
 from messaging.services import enqueue_message, price, render
 
 from .forms import BOXES
 from .links import form_url, new_link, new_preference_token
-from .models import ConsentEvent, ConsentLink, Purpose, Source
-from .policy import MessageKind, decide
+from .models import ConsentEvent, ConsentLink, Source
+from .policy import decide
 from .receipts import receipt_lines
 from .selectors import client_state, client_states
 from .services import ConsentChange, Evidence, record_consent

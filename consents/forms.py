@@ -2,7 +2,9 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from .models import ConsentWording, Purpose
+from core.vocabulary import Purpose
+
+from .models import ConsentWording
 from .services import ConsentChange
 
 # The boxes of the consent form, in order: (purpose, channel).

@@ -7,22 +7,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
-from salons.models import Channel, Salon
-
-
-class Purpose(models.TextChoices):
-    """What a client agrees to (SPEC §2)."""
-
-    DATA_PROCESSING = "data_processing", _("Data processing")
-    SERVICE = "service", _("Service updates")
-    MARKETING = "marketing", _("Marketing")
-    PERSONALISED = "personalised", _("Personalised suggestions")
-
-
-# Purposes given per channel; the others are given once, with no channel.
-PER_CHANNEL_PURPOSES = frozenset({Purpose.SERVICE, Purpose.MARKETING})
-# Channels a per-channel purpose may be recorded on (nothing is ever sent on `phone`).
-CONSENT_CHANNELS = frozenset(Channel.values)
+from core.vocabulary import Purpose
+from salons.models import Salon
 
 
 class Action(models.TextChoices):

@@ -3,8 +3,9 @@
 from dataclasses import replace
 
 from clients.models import Client
+from core.vocabulary import CONSENT_CHANNELS, Purpose
 
-from .models import CONSENT_CHANNELS, ConsentEvent, Purpose, Source
+from .models import ConsentEvent, Source
 from .services import ConsentChange, Evidence, record_consent
 
 OBJECTION_NOTE = "Objection to direct marketing (GDPR art. 21)"

@@ -5,24 +5,13 @@ is in `ClientState`, built by `consents.selectors.client_state`. Every decision 
 code and a sentence the staff can read; both are stored on the message.
 """
 
-from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class MessageKind(models.TextChoices):
-    CONSENT_REQUEST = "consent_request", _("Privacy authorisation request")
-    CONSENT_RECEIPT = "consent_receipt", _("Consent receipt")
-    APPOINTMENT_CONFIRMATION = "appointment_confirmation", _("Appointment confirmation")
-    APPOINTMENT_REMINDER = "appointment_reminder", _("Appointment reminder")
-    APPOINTMENT_CANCELLATION = "appointment_cancellation", _("Appointment cancellation")
-    REVIEW_REQUEST = "review_request", _("Review request")
-    MARKETING = "marketing", _("Marketing")
-    PERSONALISED_SUGGESTION = "personalised_suggestion", _("Personalised suggestion")
-    BREACH_NOTICE = "breach_notice", _("Personal data breach notice")
+from core.vocabulary import LAPSING_PURPOSES, MessageKind, add_months
 
 
 @dataclass(frozen=True)
@@ -64,14 +53,11 @@ class ClientState:
     last_appointment_at: datetime | None = None  # latest non-cancelled appointment, past or future
 
 
-# Purposes as recorded in the register (consents.models.Purpose); plain strings keep this module
-# free of model imports, so anything may import it.
+# Purposes as recorded in the register (core.vocabulary.Purpose), as plain strings for the state's keys.
 DATA_PROCESSING = "data_processing"
 SERVICE = "service"
 MARKETING = "marketing"
 PERSONALISED = "personalised"
-# Only these grants lapse after the salon's validity period (SPEC §2).
-EXPIRING_PURPOSES = frozenset({MARKETING, PERSONALISED})
 
 SENDABLE_CHANNELS = frozenset({"sms", "email"})
 # The register may hold phone-call consent, so "phone" is a known channel, never a sendable one.
@@ -283,16 +269,9 @@ def is_granted(state: ClientState, purpose: str, channel: str = "") -> bool:
 def _has_lapsed(state: ClientState, purpose: str, grant: Grant) -> bool:
     """True when a marketing or personalised grant is older than the salon's validity period."""
     months = state.rules.consent_validity_months
-    if months is None or purpose not in EXPIRING_PURPOSES:
+    if months is None or purpose not in LAPSING_PURPOSES:
         return False
-    return _add_months(grant.at, months) <= state.now
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    """`moment` plus calendar months, the day clamped to the month's end (31 Aug + 6 = 28 Feb)."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
+    return add_months(grant.at, months) <= state.now
 
 
 def _delivery_refusal(state: ClientState, channel: str) -> Reason | None:

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext, override, pgettext
 
 from clients.models import Client
-from salons.models import Channel
+from core.vocabulary import LAPSING_PURPOSES, Channel, Purpose
 
-from .models import Action, ConsentEvent, ConsentWording, Purpose, Source
+from .models import Action, ConsentEvent, ConsentWording, Source
 
 KANTARA_VERSION = "KI-CR-v1.1.0"
 # Fixed for ever: receipt ids are uuid5 names in it, so changing it would change every receipt id.
@@ -44,7 +44,6 @@ PII_CATEGORIES = {
     Purpose.PERSONALISED: ["Contact details", "Appointment history"],
 }
 # Grants of these lapse after the salon's consent_validity_months, when it sets one (SPEC §2).
-LAPSING_PURPOSES = frozenset({Purpose.MARKETING, Purpose.PERSONALISED})
 
 
 def _utc_iso(moment: datetime) -> str:

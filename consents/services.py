@@ -11,20 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client
+from core.vocabulary import CONSENT_CHANNELS, PER_CHANNEL_PURPOSES, Purpose
 from salons.models import Salon
 
 from .chain import GENESIS_HASH, entry_hash
-from .models import (
-    CONSENT_CHANNELS,
-    PER_CHANNEL_PURPOSES,
-    STAFF_SOURCES,
-    Action,
-    ConsentEvent,
-    ConsentState,
-    ConsentWording,
-    Purpose,
-    Source,
-)
+from .models import STAFF_SOURCES, Action, ConsentEvent, ConsentState, ConsentWording, Source
 
 
 @dataclass(frozen=True)
@@ -52,7 +43,7 @@ class Evidence:
 
     @classmethod
     def from_request(cls, request, note: str = "") -> "Evidence":
-        from salonconsent.http import client_ip
+        from core.web import client_ip
 
         meta = request.META
         return cls(

@@ -8,8 +8,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.vocabulary import Purpose
+
 from .forms import BOXES, CHANNEL_LABELS, box_name
-from .models import ConsentScan, ConsentWording, Purpose, Source
+from .models import ConsentScan, ConsentWording, Source
 from .services import ConsentChange, Evidence, record_consent
 
 MAX_SCAN_BYTES = 10 * 1024 * 1024

@@ -12,14 +12,15 @@ from django.views.decorators.http import require_http_methods
 
 from clients.export import export_client_data
 from clients.services import request_erasure
-from salonconsent.http import LANGUAGE_CODES, client_ip, public_page_language
-from salonconsent.ratelimit import allow
+from core.ratelimit import allow
+from core.vocabulary import LANGUAGE_CODES, Purpose
+from core.web import client_ip, public_page_language
 from salons.models import Salon
 
 from . import flows
 from .forms import ConsentChoicesForm
 from .links import LinkInvalid, resolve, token_hash
-from .models import ConsentEvent, Purpose
+from .models import ConsentEvent
 from .receipts import kantara_receipt
 from .selectors import current_wordings
 from .services import Evidence

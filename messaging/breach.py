@@ -26,8 +26,9 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client
 from consents.models import ConsentEvent
-from consents.policy import SENDABLE_CHANNELS, MessageKind, decide
+from consents.policy import SENDABLE_CHANNELS, decide
 from consents.selectors import client_states
+from core.vocabulary import MessageKind
 from salons.models import Salon
 
 from .models import Message

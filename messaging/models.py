@@ -4,8 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment
 from clients.models import Client
-from consents.policy import MessageKind
-from salons.models import SENDABLE_CHANNELS, Channel, Salon
+from core.vocabulary import SENDABLE_CHANNELS, Channel, MessageKind
+from salons.models import Salon
 
 
 class Message(models.Model):

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client
 from consents.models import ConsentLink
+from core.vocabulary import add_months
 from salons.models import Salon
 
 from .models import Message
@@ -48,7 +48,7 @@ def dead_links(*, salon: Salon, now: datetime):
 
 def messages_past_retention(*, salon: Salon, now: datetime):
     """The salon's messages older than its `message_retention_months` that still hold a text."""
-    cutoff = now - relativedelta(months=salon.message_retention_months)
+    cutoff = add_months(now, -salon.message_retention_months)
     return (
         Message.objects.filter(salon=salon, created_at__lt=cutoff)
         .exclude(status__in=IN_FLIGHT)
@@ -61,9 +61,9 @@ def erasure_candidates(*, salon: Salon, now: datetime):
 
     Never visited counts from when the client was added.
     """
-    months = relativedelta(months=salon.erasure_proposal_months)
-    cutoff = now - months
-    cutoff_day = now.astimezone(ZoneInfo(salon.time_zone)).date() - months
+    months = salon.erasure_proposal_months
+    cutoff = add_months(now, -months)
+    cutoff_day = add_months(now.astimezone(ZoneInfo(salon.time_zone)).date(), -months)
     recent_booking = Appointment.objects.filter(client=OuterRef("pk"), starts_at__gte=cutoff)
     return (
         Client.objects.filter(salon=salon, erased_at__isnull=True)

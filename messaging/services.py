@@ -20,10 +20,11 @@ from django.utils.translation import gettext as _
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
 from consents.links import form_url, new_preference_token, unsubscribe_url
-from consents.models import Purpose, Source
-from consents.policy import MessageKind, decide
+from consents.models import Source
+from consents.policy import decide
 from consents.selectors import client_state, client_states
 from consents.services import ConsentChange, Evidence, record_consent
+from core.vocabulary import MessageKind, Purpose
 from credits.services import charge, refund
 
 from .backends import OutgoingSMS, ProviderError, SendResult, get_sms_backend

@@ -20,8 +20,9 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from clients.models import Client, SuppressionReason
-from consents.models import Purpose, Source
+from consents.models import Source
 from consents.services import ConsentChange, Evidence, record_consent
+from core.vocabulary import Purpose
 from credits.services import refund
 
 from .models import Message

@@ -14,17 +14,17 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 
 from clients.models import Client
-from consents.models import Action, ConsentEvent, ConsentState, Purpose
+from consents.models import Action, ConsentEvent, ConsentState
+from core.vocabulary import LAPSING_PURPOSES, SENDABLE_CHANNELS, Purpose
 from credits.models import CreditAccount, CreditEntry
 from messaging.models import Message
 
-from .models import SENDABLE_CHANNELS, Salon
+from .models import Salon
 
 # Consent is shown for the channels messages go out on; phone-call consent is rare and never used to send.
 DASHBOARD_CHANNELS = tuple(channel.value for channel in SENDABLE_CHANNELS)
 OPT_IN_PURPOSES = (Purpose.SERVICE.value, Purpose.MARKETING.value)
 # Grants of these purposes lapse after the salon's validity period (consents.policy.EXPIRING_PURPOSES).
-LAPSING_PURPOSES = frozenset({Purpose.MARKETING.value, Purpose.PERSONALISED.value})
 
 # Where a message ended up, in the order the dashboard shows them; pending/sending are still travelling.
 OUTCOMES = tuple(

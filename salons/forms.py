@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.forms import RegionalPhoneFormMixin
+from core.forms import RegionalPhoneFormMixin
 
 from .models import Salon
 

@@ -9,16 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 from phonenumbers import SUPPORTED_REGIONS
 
-
-class Channel(models.TextChoices):
-    """Where a message or a consent applies. Nothing is ever sent on `phone`."""
-
-    SMS = "sms", _("SMS")
-    EMAIL = "email", _("Email")
-    PHONE = "phone", _("Phone call")
-
-
-SENDABLE_CHANNELS = (Channel.SMS, Channel.EMAIL)
+from core.vocabulary import SENDABLE_CHANNELS, Channel
 
 
 def _validate_time_zone(value):

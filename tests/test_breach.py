@@ -12,8 +12,8 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
 from consents.models import Source
-from consents.policy import MessageKind
 from consents.services import withdraw
+from core.vocabulary import MessageKind
 from credits.models import CreditEntry
 from credits.services import account_for, top_up
 from messaging.backends import locmem

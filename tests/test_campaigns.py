@@ -11,8 +11,9 @@ from django.urls import reverse
 from campaigns import services
 from campaigns.models import Campaign, CampaignRecipient
 from campaigns.selectors import audience, preview
-from consents.models import Purpose, Source
+from consents.models import Source
 from consents.services import withdraw
+from core.vocabulary import Purpose
 from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message

@@ -24,7 +24,8 @@ from twilio.request_validator import RequestValidator
 
 from clients.models import Client
 from consents.models import ConsentState, Source
-from consents.policy import MessageKind, Reason
+from consents.policy import Reason
+from core.vocabulary import MessageKind
 from credits.services import account_for, top_up
 from messaging import services
 from messaging.models import Message

@@ -231,7 +231,7 @@ def test_one_click_unsubscribe_withdraws_marketing_email(client, giulia, wording
 
 def test_marketing_email_carries_list_unsubscribe_and_a_preference_link(giulia, wording,
                                                                         django_capture_on_commit_callbacks):
-    from consents.policy import MessageKind
+    from core.vocabulary import MessageKind
     from messaging.services import enqueue_message
 
     for purpose, channel in [("data_processing", ""), ("marketing", "email")]:

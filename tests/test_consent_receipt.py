@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from consents.models import ConsentEvent, Purpose, Source
+from consents.models import ConsentEvent, Source
 from consents.receipts import kantara_receipt, receipt_lines
 from consents.services import ConsentChange, record_consent
+from core.vocabulary import Purpose
 from messaging.segments import is_gsm7
 from tests.factories import ClientFactory
 

@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from consents.chain import GENESIS_HASH, entry_hash
-from consents.models import Action, ConsentEvent, ConsentState, Purpose, Source
+from consents.models import Action, ConsentEvent, ConsentState, Source
 from consents.services import ConsentChange, Evidence, grant, record_consent, withdraw
+from core.vocabulary import Purpose
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

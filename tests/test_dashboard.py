@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.models import Source
-from consents.policy import MessageKind
 from consents.services import grant, withdraw
+from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
 from credits.services import account_for, top_up
 from messaging.models import Message

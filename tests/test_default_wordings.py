@@ -8,7 +8,8 @@ import pytest
 from django.apps import apps as global_apps
 from django.conf import settings
 
-from consents.models import ConsentWording, Purpose, wording_digest
+from consents.models import ConsentWording, wording_digest
+from core.vocabulary import Purpose
 from salons.models import Salon
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.template.loader import get_template
 
-from consents.policy import MessageKind
+from core.vocabulary import MessageKind
 from messaging.segments import count_segments, is_gsm7
 from messaging.services import render
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory

@@ -4,11 +4,12 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from consents.integrity import verify_register
-from consents.models import ConsentEvent, ConsentState, Purpose, Source
+from consents.models import ConsentEvent, ConsentState, Source
 from consents.objection import object_to_marketing
-from consents.policy import MessageKind, decide
+from consents.policy import decide
 from consents.selectors import client_state
 from consents.services import Evidence, grant
+from core.vocabulary import MessageKind, Purpose
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client
 from consents.models import ConsentState, Source
-from consents.policy import MessageKind
 from consents.services import withdraw
+from core.vocabulary import MessageKind
 from credits.models import CreditEntry
 from credits.services import account_for, top_up
 from messaging.backends import ProviderError, SMSBackend, locmem

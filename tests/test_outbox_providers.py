@@ -4,9 +4,9 @@ import pytest
 
 from clients.models import Client
 from consents.models import Source
-from consents.policy import MessageKind
 from consents.selectors import current_wording
 from consents.services import ConsentChange, record_consent
+from core.vocabulary import MessageKind
 from credits.services import account_for, top_up
 from messaging.models import Message
 from messaging.services import enqueue_message

@@ -4,17 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from consents.policy import (
-    ALLOWING_REASONS,
-    ClientState,
-    Decision,
-    Grant,
-    MessageKind,
-    Reason,
-    SalonRules,
-    decide,
-    is_granted,
-)
+from consents.policy import ALLOWING_REASONS, ClientState, Decision, Grant, Reason, SalonRules, decide, is_granted
+from core.vocabulary import MessageKind
 
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 YESTERDAY = NOW - timedelta(days=1)

@@ -7,17 +7,8 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from consents.policy import (
-    ALLOWING_REASONS,
-    ClientState,
-    Decision,
-    Grant,
-    MessageKind,
-    Reason,
-    SalonRules,
-    decide,
-    is_granted,
-)
+from consents.policy import ALLOWING_REASONS, ClientState, Decision, Grant, Reason, SalonRules, decide, is_granted
+from core.vocabulary import MessageKind
 
 # Modest and stateless: the suite stays fast and writes no example database into the project.
 policy_settings = settings(max_examples=250, deadline=None, database=None)

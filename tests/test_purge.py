@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
-from consents.policy import MessageKind
 from consents.services import grant
+from core.vocabulary import MessageKind
 from messaging.models import Message
 from messaging.retention import purge
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory

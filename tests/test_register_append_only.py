@@ -3,8 +3,9 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from consents.models import ConsentEvent, ConsentWording, Purpose, Source
+from consents.models import ConsentEvent, ConsentWording, Source
 from consents.services import grant
+from core.vocabulary import Purpose
 from credits.models import CreditEntry
 from credits.services import top_up
 

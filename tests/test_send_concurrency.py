@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
-from consents.policy import MessageKind
+from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
 from credits.services import top_up
 from messaging.backends import locmem

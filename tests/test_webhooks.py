@@ -9,7 +9,7 @@ from twilio.request_validator import RequestValidator
 
 from clients.models import Client
 from consents.models import ConsentState, Source
-from consents.policy import MessageKind
+from core.vocabulary import MessageKind
 from credits.services import account_for, top_up
 from messaging.backends import locmem
 from messaging.models import Message

@@ -3,7 +3,7 @@ wording's words once an entry refers to it."""
 
 from django.db import migrations
 
-from salonconsent.db import AppendOnly
+from core.db import AppendOnly
 
 WORDING_PG = """
 CREATE OR REPLACE FUNCTION consents_wording_frozen() RETURNS trigger AS $$

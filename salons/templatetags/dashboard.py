@@ -13,9 +13,10 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from core.vocabulary import Channel
 from messaging.models import Message
 from salons.dashboard import DASHBOARD_CHANNELS, OUTCOMES, dashboard_for
-from salons.models import Channel, Salon
+from salons.models import Salon
 
 register = template.Library()
 

@@ -7,7 +7,8 @@ from django.utils import timezone
 from campaigns import selectors, services
 from campaigns.models import Campaign
 from clients.models import Client
-from salons.models import SENDABLE_CHANNELS, Salon
+from core.vocabulary import SENDABLE_CHANNELS
+from salons.models import Salon
 
 
 class Command(BaseCommand):

@@ -1,9 +1,9 @@
-"""Request helpers shared by views."""
+"""Request helpers shared by the public pages: who is asking, and in which language to answer."""
 
 from django.conf import settings
 from django.utils import translation
 
-LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
+from .vocabulary import LANGUAGE_CODES
 
 
 def client_ip(request) -> str:
