@@ -136,7 +136,7 @@ def prepare(clients: int, env: dict) -> str:
     from django.test import Client as BrowserClient
 
     from clients.models import Client
-    from credits.services import top_up
+    from outreach.credits import top_up
     from salons.models import Membership, Salon
 
     salon = Salon.objects.create(name="Bench Salon", slug="bench", sms_sender_id="Bench", language="it",

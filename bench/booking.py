@@ -199,7 +199,7 @@ def prepare(env: dict, rng: random.Random, history: int) -> dict:
     from appointments.models import Appointment
     from booking.models import BookingSettings, OpeningHours, Service
     from clients.models import Client
-    from credits.services import top_up
+    from outreach.credits import top_up
     from salons.models import Membership, Salon
 
     started = time.perf_counter()

@@ -149,7 +149,7 @@ def main():
         from django.utils import timezone
 
         from campaigns.models import Campaign
-        from campaigns.selectors import _months_before, audience
+        from outreach.audience import _months_before, audience
 
         campaign = Campaign.objects.create(salon_id=salon_id, name="Bench", kind="marketing", channel="sms",
                                            segments=["prospect", "client", "dormant"], texts={"it": "Offerta"})

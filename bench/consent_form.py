@@ -58,7 +58,7 @@ def wsgi_app():
 
     django.setup(set_prefix=False)
 
-    from consents import views
+    from outreach.views import consent as views
 
     views.POSTS_PER_IP = views.POSTS_PER_TOKEN = 10**9
     return wsgi_with_bare_view("bench_consent_form_urls")
@@ -78,7 +78,7 @@ def prepare(clients: int, env: dict) -> list[str]:
     from clients.models import Client
     from consents.links import new_link
     from consents.models import ConsentLink
-    from credits.services import top_up
+    from outreach.credits import top_up
     from salons.models import Salon
 
     salon = Salon.objects.create(name="Bench Salon", slug="bench", sms_sender_id="Bench", language=LANGUAGE,

@@ -12,6 +12,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Appointment
+from core.links import TokenLink
 from core.vocabulary import LANGUAGE_CODES
 from salons.models import Membership, Salon
 
@@ -218,16 +219,14 @@ class ClosedDay(models.Model):
         return f"{self.date:%Y-%m-%d} {self.reason}".strip()
 
 
-class ManageLink(models.Model):
+class ManageLink(TokenLink):
     """The client's link to manage one online booking (cancel, preferences): a random token stored hashed."""
 
     appointment = models.OneToOneField(
         Appointment, on_delete=models.CASCADE, related_name="manage_link", verbose_name=_("appointment")
     )
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires"))
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    resolve_related = ("appointment__client__salon", "appointment__staff_member")
 
     class Meta:
         verbose_name = _("booking management link")
@@ -235,3 +234,6 @@ class ManageLink(models.Model):
 
     def __str__(self):
         return f"{self._meta.verbose_name} #{self.pk}"
+
+    def holder_erased(self) -> bool:
+        return self.appointment.client.is_erased

@@ -47,27 +47,6 @@ def create_client(
     return client
 
 
-def request_erasure(*, client: Client, source: str = "form_link"):
-    """Record a client's erasure request for the staff to confirm; asking twice keeps the first."""
-    from django.utils import timezone
-
-    from .models import ErasureRequest
-
-    existing = ErasureRequest.objects.filter(client=client, status=ErasureRequest.Status.PENDING).first()
-    if existing is not None:
-        return existing
-    now = timezone.now()
-    return ErasureRequest.objects.create(
-        salon_id=client.salon_id, client=client, source=source, due_at=add_months(now, 1)
-    )
-
-
-def set_restriction(*, client: Client, restricted: bool) -> None:
-    """Restrict processing (GDPR art. 18: data kept, nothing sent) or lift the restriction."""
-    Client.objects.filter(pk=client.pk).update(is_restricted=restricted)
-    client.is_restricted = restricted
-
-
 def mark_dormant(*, today=None) -> dict[int, tuple[int, int]]:
     """Set lifecycles from last visits, set-based per salon: per salon (to dormant, back to client).
 

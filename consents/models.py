@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from clients.models import Client
+from core.links import TokenLink
 from core.vocabulary import Purpose
 from salons.models import Salon
 
@@ -172,7 +173,7 @@ class ConsentState(models.Model):
         return self.action == Action.GRANTED
 
 
-class ConsentLink(models.Model):
+class ConsentLink(TokenLink):
     """A client's personal link to the consent form: a random token stored only as its hash.
 
     `request` links go out with a privacy authorisation request and expire after the salon's
@@ -186,21 +187,22 @@ class ConsentLink(models.Model):
     salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="consent_links", verbose_name=_("client"))
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
     channel = models.CharField(_("sent by"), max_length=8, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
         verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    expires_at = models.DateTimeField(_("expires"))
-    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    resolve_related = ("client__salon",)
 
     class Meta:
         verbose_name = _("consent link")
         verbose_name_plural = _("consent links")
         indexes = [models.Index(fields=["client", "created_at"], name="consentlink_client_time")]
+
+    def holder_erased(self) -> bool:
+        return self.client.is_erased
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk}"

@@ -17,10 +17,8 @@ def account_for(salon: Salon) -> CreditAccount:
 
 
 @transaction.atomic
-def top_up(*, salon: Salon, amount: int, note: str = "", actor=None) -> CreditEntry:
-    """Add credits to a salon (one atomic UPDATE and a ledger entry) and release held messages."""
-    from messaging.services import release_held  # messaging depends on credits, not the reverse
-
+def add_credits(*, salon: Salon, amount: int, note: str = "", actor=None) -> CreditEntry:
+    """Add credits to a salon: one atomic UPDATE and a ledger entry (outreach.credits.top_up also releases)."""
     if not isinstance(amount, int) or amount <= 0:
         raise ValidationError(_("A top-up must be a positive whole number of credits."))
     account_for(salon)
@@ -28,7 +26,6 @@ def top_up(*, salon: Salon, amount: int, note: str = "", actor=None) -> CreditEn
     entry = CreditEntry.objects.create(
         salon=salon, kind=CreditEntry.Kind.TOP_UP, amount=amount, note=note, actor=actor
     )
-    release_held(salon=salon)
     return entry
 
 

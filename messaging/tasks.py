@@ -25,11 +25,3 @@ def send_batch_task(self, message_ids: list[int]):
 def sweep_outbox_task():
     """Beat: re-enqueue lost pending messages and flag stale sends (see services.sweep_outbox)."""
     services.sweep_outbox()
-
-
-@shared_task(ignore_result=True)
-def purge_task():
-    """Beat, daily: retention (old links deleted, old message texts blanked, erasure proposals listed)."""
-    from .retention import purge
-
-    purge()

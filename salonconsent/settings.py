@@ -50,14 +50,19 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "phonenumber_field",
     "axes",
-    "salons",
-    "clients",
+    # The layers, bottom to top (the import contract in pyproject.toml checks them):
+    "core",  # the shared vocabulary and helpers
+    "salons",  # tenancy
+    "clients",  # records: the address book, the agenda, the catalogue, the register, credits, the outbox
     "appointments",
+    "booking",
     "consents",
     "credits",
     "messaging",
     "campaigns",
-    "booking",
+    "outreach",  # use cases that reach clients
+    "rights",  # use cases of the client's GDPR rights
+    "desk",  # the salon's desk: the staff admin, dashboard, demo
 ]
 
 MIDDLEWARE = [
@@ -69,7 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "salonconsent.middleware.SalonTimeZoneMiddleware",
+    "salons.middleware.SalonTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a refused login into the lockout page.
@@ -90,7 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "salonconsent.context_processors.salon_credits",
+                "desk.context_processors.salon_credits",
             ],
         },
     },
@@ -196,9 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     # A Redis restart loses queued tasks, never messages: the sweeper re-enqueues pending rows.
     "sweep-outbox": {"task": "messaging.tasks.sweep_outbox_task", "schedule": 60.0},
     # Idempotent through the outbox's dedupe keys: two beat nodes running it send each reminder once.
-    "send-reminders": {"task": "appointments.tasks.send_reminders_task", "schedule": 600.0},
-    "mark-dormant": {"task": "appointments.tasks.mark_dormant_task", "schedule": 86400.0},
-    "purge": {"task": "messaging.tasks.purge_task", "schedule": 86400.0},
+    "send-reminders": {"task": "outreach.tasks.send_reminders_task", "schedule": 600.0},
+    "mark-dormant": {"task": "outreach.tasks.mark_dormant_task", "schedule": 86400.0},
+    "purge": {"task": "rights.tasks.purge_task", "schedule": 86400.0},
 }
 
 # Messaging providers. SMS_BACKEND: console (demo), locmem (tests) or twilio.
@@ -231,7 +236,7 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-CSRF_FAILURE_VIEW = "consents.views.csrf_failure"
+CSRF_FAILURE_VIEW = "outreach.views.consent.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 
 # Login throttling (django-axes): a username is locked only from the address that kept failing, so a

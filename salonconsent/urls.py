@@ -8,8 +8,8 @@ admin.site.site_title = "salonconsent"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("webhooks/", include("messaging.urls")),
-    path("", include("consents.urls")),
-    path("", include("booking.urls")),
+    path("", include("outreach.urls")),
+    path("", include("rights.urls")),
     path("anymail/", include("anymail.urls")),
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
 ]

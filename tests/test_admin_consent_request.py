@@ -3,9 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -28,14 +28,14 @@ from appointments.models import Appointment
 from booking.models import BookingSettings, ClosedDay, OpeningHours, Service
 from campaigns.models import Campaign
 from clients.models import Client, ErasureRequest, SuppressedContact
-from clients.services import request_erasure
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, ConsentWording, Source
 from consents.services import ConsentChange, Evidence, publish_wording, record_consent
 from credits.models import CreditAccount, CreditEntry
-from credits.services import top_up
+from desk.admin.salons import SalonScopedAdmin
 from messaging.models import Message
-from salons.admin import SalonScopedAdmin
+from outreach.credits import top_up
+from rights.erasure import request_erasure
 from salons.models import Membership, Salon
 from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
 

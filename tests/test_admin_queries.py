@@ -5,9 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from clients.admin import ClientAdmin
 from consents.models import Source
 from consents.services import grant, withdraw
+from desk.admin.clients import ClientAdmin
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

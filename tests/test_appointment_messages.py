@@ -7,7 +7,13 @@ import pytest
 from django.core.management import call_command
 
 from appointments.models import Appointment
-from appointments.services import (
+from clients.models import Client
+from clients.services import mark_dormant
+from consents.models import Source
+from consents.services import grant, withdraw
+from messaging.backends import locmem
+from messaging.models import Message
+from outreach.appointments import (
     book_appointment,
     cancel_appointment,
     complete_appointment,
@@ -15,13 +21,7 @@ from appointments.services import (
     reminder_due,
     send_reminders,
 )
-from clients.models import Client
-from clients.services import mark_dormant
-from consents.models import Source
-from consents.services import grant, withdraw
-from credits.services import top_up
-from messaging.backends import locmem
-from messaging.models import Message
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db

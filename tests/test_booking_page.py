@@ -18,14 +18,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from booking.forms import FORM_SALT
 from booking.models import BookingSettings, ManageLink, OpeningHours, Service
 from booking.selectors import slots_for_days
-from clients.erasure import erase_client
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
 from consents.services import publish_wording
 from messaging.models import Message
+from outreach.forms import FORM_SALT
+from rights.erasure import erase_client
 from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -277,7 +277,7 @@ def test_a_tampered_form_is_refused(client, salon, other_salon, cut, tamper):
 def test_a_page_left_open_too_long_must_be_sent_again(client, salon, cut, monkeypatch):
     url = slot_urls(client, salon, cut)[0]
     data = form_data(client, url)
-    monkeypatch.setattr("booking.forms.FORM_MAX_AGE", -1)
+    monkeypatch.setattr("outreach.forms.FORM_MAX_AGE", -1)
     response = post(client, url, data)
     assert response.status_code == 400 and "open for too long" in html(response)
 
@@ -302,7 +302,7 @@ def test_bookings_are_limited_per_phone(client, salon, cut):
 
 
 def test_bookings_are_limited_per_ip(client, salon, cut, monkeypatch):
-    monkeypatch.setattr("booking.views.POSTS_PER_IP", 3)
+    monkeypatch.setattr("outreach.views.booking.POSTS_PER_IP", 3)
     url = slot_urls(client, salon, cut)[0]
     data = form_data(client, url, first_name="")
     for number in range(3):

@@ -14,11 +14,11 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from booking.models import BookingSettings, OpeningHours, Service
-from booking.services import SlotTaken, book_online
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState
 from consents.services import Evidence
 from messaging.models import Message
+from outreach.online_booking import SlotTaken, book_online
 from tests.factories import MembershipFactory, SalonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -77,7 +77,7 @@ def test_twenty_parallel_posts_of_the_booking_page_give_one_booking_and_nineteen
         live_server, monkeypatch):
     """The same race through HTTP: the live server handles each POST in its own thread and connection."""
     cache.clear()
-    monkeypatch.setattr("booking.views.POSTS_PER_IP", 1000)  # all twenty come from 127.0.0.1
+    monkeypatch.setattr("outreach.views.booking.POSTS_PER_IP", 1000)  # all twenty come from 127.0.0.1
     salon = SalonFactory()
     stylist = MembershipFactory(salon=salon).user
     BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30, min_notice_minutes=0)

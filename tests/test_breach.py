@@ -15,10 +15,11 @@ from consents.models import Source
 from consents.services import withdraw
 from core.vocabulary import MessageKind
 from credits.models import CreditEntry
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging.backends import locmem
-from messaging.breach import affected_clients, breach_report
 from messaging.models import Message
+from outreach.credits import top_up
+from rights.breach import affected_clients, breach_report
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

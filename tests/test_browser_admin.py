@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings as django_settings
 from playwright.sync_api import expect
 
+from desk.demo import DEMO_LOGINS, seed_demo
 from messaging.backends import locmem
 from messaging.models import Message
-from salons.demo import DEMO_LOGINS, seed_demo
 from tests.browser import CHROMIUM
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"

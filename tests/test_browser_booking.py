@@ -21,15 +21,15 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from appointments.models import Appointment
-from booking.admin import embed_html
 from booking.models import BookingSettings, OpeningHours, Service
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.selectors import current_wording
 from consents.services import withdraw
-from credits.services import top_up
+from desk.admin.booking import embed_html
 from messaging.backends import locmem
 from messaging.models import Message
+from outreach.credits import top_up
 from salons.models import Membership
 from tests.browser import CHROMIUM, SMALL_PHONE
 from tests.factories import ClientFactory, MembershipFactory, SalonFactory

@@ -16,13 +16,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from playwright.sync_api import Locator, Page, expect
 
-from consents.flows import send_consent_request
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentState, Source
 from consents.selectors import current_wording
-from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
+from outreach.consent_requests import send_consent_request
+from outreach.credits import top_up
 from tests.browser import CHROMIUM, SMALL_PHONE
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 

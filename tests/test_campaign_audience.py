@@ -9,12 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from campaigns.selectors import audience, preview
 from clients.models import Client, SuppressionReason
 from consents.models import Source
 from consents.policy import decide
 from consents.selectors import client_states, current_wording
 from consents.services import ConsentChange, record_consent
+from outreach.audience import audience, preview
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,15 +8,15 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from campaigns import services
 from campaigns.models import Campaign, CampaignRecipient
-from campaigns.selectors import audience, preview
 from consents.models import Source
 from consents.services import withdraw
 from core.vocabulary import Purpose
-from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
+from outreach import campaign_runs, campaigns
+from outreach.audience import audience, preview
+from outreach.credits import top_up
 from tests.factories import ClientFactory
 from tests.test_campaign_audience import make_campaign, set_consents
 
@@ -63,8 +63,8 @@ def test_the_previewed_cost_is_what_the_outbox_charges_per_language(salon):
     campaign.save()
     result = preview(campaign)
     assert result.cost == 2 * 3 + 1 and result.short_of_credit == 7
-    services.start(campaign=campaign, schedule=False)
-    services.run_until_done(campaign=campaign)
+    campaign_runs.start(campaign=campaign, schedule=False)
+    campaigns.run_until_done(campaign=campaign)
     assert sorted(Message.objects.values_list("language", "cost")) == [("en", 1), ("it", 3), ("it", 3)]
 
 
@@ -76,7 +76,7 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
     set_consents(withdrawn, data_processing="granted", marketing__sms="withdrawn")
     campaign = make_campaign(salon)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.start(campaign=campaign)
+        assert campaign_runs.start(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DONE
     assert (campaign.eligible, campaign.queued, campaign.skipped, campaign.progress_percent) == (2, 2, 1, 100)
@@ -91,12 +91,12 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
 def test_batches_continue_until_the_audience_is_exhausted(salon):
     opted_in(salon, 5)
     campaign = make_campaign(salon)
-    services.start(campaign=campaign, schedule=False)
-    assert services.run_batch(campaign_id=campaign.pk, size=2) is True
+    campaign_runs.start(campaign=campaign, schedule=False)
+    assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is True
     campaign.refresh_from_db()
     assert (campaign.queued, campaign.progress_percent) == (2, 40)
-    assert services.run_batch(campaign_id=campaign.pk, size=2) is True
-    assert services.run_batch(campaign_id=campaign.pk, size=2) is False
+    assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is True
+    assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is False
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DONE and campaign.queued == 5
     assert Message.objects.filter(kind="marketing").count() == 5
@@ -105,14 +105,14 @@ def test_batches_continue_until_the_audience_is_exhausted(salon):
 def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
     clients = opted_in(salon, 5)
     campaign = make_campaign(salon)
-    services.start(campaign=campaign, schedule=False)
-    services.run_batch(campaign_id=campaign.pk, size=2)
-    assert services.pause(campaign=campaign) and campaign.status == Campaign.Status.PAUSED
-    assert services.run_batch(campaign_id=campaign.pk, size=2) is False  # a task already queued does nothing
+    campaign_runs.start(campaign=campaign, schedule=False)
+    campaigns.run_batch(campaign_id=campaign.pk, size=2)
+    assert campaign_runs.pause(campaign=campaign) and campaign.status == Campaign.Status.PAUSED
+    assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is False  # a task already queued does nothing
     assert Message.objects.count() == 2
-    assert not services.pause(campaign=campaign)  # pausing twice changes nothing
-    assert services.resume(campaign=campaign, schedule=False)
-    services.run_until_done(campaign=campaign, size=2)
+    assert not campaign_runs.pause(campaign=campaign)  # pausing twice changes nothing
+    assert campaign_runs.resume(campaign=campaign, schedule=False)
+    campaigns.run_until_done(campaign=campaign, size=2)
     assert campaign.status == Campaign.Status.DONE
     assert sorted(Message.objects.values_list("client_id", flat=True)) == sorted(c.pk for c in clients)
 
@@ -120,10 +120,10 @@ def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
 def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_commit_callbacks):
     opted_in(salon, 3)
     campaign = make_campaign(salon)
-    services.start(campaign=campaign, schedule=False)
-    services.pause(campaign=campaign)
+    campaign_runs.start(campaign=campaign, schedule=False)
+    campaign_runs.pause(campaign=campaign)
     with django_capture_on_commit_callbacks(execute=True):
-        services.resume(campaign=campaign)
+        campaign_runs.resume(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == Campaign.Status.DONE and campaign.queued == 3
 
@@ -131,28 +131,28 @@ def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_
 def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
     client, = opted_in(salon, 1)
     campaign = make_campaign(salon)
-    services.start(campaign=campaign, schedule=False)
-    services.run_until_done(campaign=campaign)
+    campaign_runs.start(campaign=campaign, schedule=False)
+    campaigns.run_until_done(campaign=campaign)
     # Running it again, even forced back to running, finds nobody left.
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.RUNNING)
-    services.run_until_done(campaign=campaign)
+    campaigns.run_until_done(campaign=campaign)
     assert list(audience(campaign)) == []
     assert Message.objects.filter(client=client).count() == 1
     with pytest.raises(IntegrityError), transaction.atomic():
         CampaignRecipient.objects.create(campaign=campaign, client=client)
     # Another campaign is another message.
     second = make_campaign(salon)
-    services.start(campaign=second, schedule=False)
-    services.run_until_done(campaign=second)
+    campaign_runs.start(campaign=second, schedule=False)
+    campaigns.run_until_done(campaign=second)
     assert Message.objects.filter(client=client).count() == 2
 
 
 def test_a_withdrawal_after_the_start_blocks_the_message(salon):
     first, second = opted_in(salon, 2)
     campaign = make_campaign(salon)
-    services.start(campaign=campaign, schedule=False)
+    campaign_runs.start(campaign=campaign, schedule=False)
     withdraw(client=second, purpose=Purpose.MARKETING, channel="sms", source=Source.FORM_LINK)
-    services.run_until_done(campaign=campaign)
+    campaigns.run_until_done(campaign=campaign)
     assert list(Message.objects.values_list("client_id", "status")) == [(first.pk, "pending")]
     assert campaign.queued == 1
 
@@ -160,13 +160,13 @@ def test_a_withdrawal_after_the_start_blocks_the_message(salon):
 def test_starting_twice_starts_once(salon):
     opted_in(salon, 1)
     campaign = make_campaign(salon)
-    assert services.start(campaign=campaign, schedule=False)
-    assert not services.start(campaign=campaign, schedule=False)
+    assert campaign_runs.start(campaign=campaign, schedule=False)
+    assert not campaign_runs.start(campaign=campaign, schedule=False)
 
 
 def test_a_repermission_campaign_needs_its_legal_basis(salon):
     with pytest.raises(ValidationError) as error:
-        services.create_campaign(salon=salon, name="Ask again", kind=Campaign.Kind.REPERMISSION, channel="sms",
+        campaigns.create_campaign(salon=salon, name="Ask again", kind=Campaign.Kind.REPERMISSION, channel="sms",
                                  segments=["dormant"])
     assert "repermission_legal_basis" in error.value.message_dict
 
@@ -179,7 +179,7 @@ def test_a_repermission_request_outside_a_relationship_goes_out_as_outreach(salo
     set_consents(opted_out, marketing__sms="withdrawn")
     campaign = make_campaign(salon, kind=Campaign.Kind.REPERMISSION, segments=["dormant"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.start(campaign=campaign)
+        campaign_runs.start(campaign=campaign)
     message = Message.objects.get()
     assert (message.client, message.kind, message.status, message.reason) == (
         dormant, "consent_request", "sent", "repermission_outreach")

@@ -26,9 +26,10 @@ from clients.models import Client
 from consents.models import ConsentState, Source
 from consents.policy import Reason
 from core.vocabulary import MessageKind
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging import services
 from messaging.models import Message
+from outreach.credits import top_up
 from salonconsent.celery import app
 from tests.factories import AppointmentFactory, ClientFactory
 

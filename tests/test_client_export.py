@@ -11,11 +11,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from clients.export import CSV_COLUMNS, SCHEMA, export_client_csv, export_client_data
-from clients.inventory import personal_field_names
 from consents.models import ConsentEvent, Source
 from consents.services import Evidence, grant, withdraw
 from messaging.models import Message
+from rights.export import CSV_COLUMNS, SCHEMA, export_client_csv, export_client_data
+from rights.inventory import personal_field_names
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_the_json_is_versioned_with_the_documented_keys(anna):
     ("messages", "messaging.Message"), ("erasure_requests", "clients.ErasureRequest"),
 ])
 def test_every_personal_field_of_the_inventory_is_exported(anna, section, label):
-    from clients.services import request_erasure
+    from rights.erasure import request_erasure
 
     request_erasure(client=anna)
     data = export_client_data(anna)
@@ -131,7 +131,7 @@ def test_the_csv_parses_and_holds_the_same_content_as_the_json(anna):
 
 
 def test_an_erased_client_exports_only_what_is_kept(anna, owner):
-    from clients.erasure import erase_client
+    from rights.erasure import erase_client
 
     erase_client(client=anna, by=owner, reason="asked by phone")
     data = export_client_data(anna)

@@ -8,13 +8,14 @@ from django.core import mail
 from django.utils import timezone
 
 from clients.models import ErasureRequest
-from consents.flows import send_consent_request
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentState, Source
 from consents.services import grant
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging.backends import locmem
 from messaging.models import Message
+from outreach.consent_requests import send_consent_request
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,8 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
 from credits.models import CreditEntry
-from credits.services import account_for, top_up
+from credits.services import account_for
+from outreach.credits import top_up
 
 pytestmark = pytest.mark.django_db
 

@@ -13,10 +13,9 @@ from consents.models import Source
 from consents.services import grant, withdraw
 from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
-from credits.services import account_for, top_up
-from messaging.models import Message
-from salonconsent.context_processors import salon_credits
-from salons.dashboard import (
+from credits.services import account_for
+from desk.context_processors import salon_credits
+from desk.dashboard import (
     consent_coverage,
     credit_balances_for,
     credits_used_per_day,
@@ -24,6 +23,8 @@ from salons.dashboard import (
     marketing_opt_in_by_week,
     message_outcomes,
 )
+from messaging.models import Message
+from outreach.credits import top_up
 from tests.factories import ClientFactory, MembershipFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db

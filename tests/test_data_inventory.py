@@ -3,7 +3,7 @@
 import pytest
 from django.db import models
 
-from clients.inventory import (
+from rights.inventory import (
     INVENTORY,
     TEXT_FIELD_TYPES,
     Treatment,

@@ -11,16 +11,16 @@ from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from clients.erasure import contact_digest, erase_client, is_suppressed
-from clients.importing import import_clients
-from clients.inventory import INVENTORY, Treatment
 from clients.models import Client, ErasureRequest, SuppressedContact, SuppressionReason
-from clients.services import request_erasure
+from clients.suppression import contact_digest, is_suppressed
 from consents.integrity import verify_register
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, Source
 from consents.services import Evidence, grant
 from messaging.models import Message
+from rights.erasure import erase_client, request_erasure
+from rights.importing import import_clients
+from rights.inventory import INVENTORY, Treatment
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

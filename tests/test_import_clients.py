@@ -13,10 +13,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from clients import importing
 from clients.models import Client
 from consents.models import Action, ConsentEvent, ConsentState, Source
 from consents.services import withdraw
+from rights import importing
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,11 +5,11 @@ from django.core.exceptions import ValidationError
 
 from consents.integrity import verify_register
 from consents.models import ConsentEvent, ConsentState, Source
-from consents.objection import object_to_marketing
 from consents.policy import decide
 from consents.selectors import client_state
 from consents.services import Evidence, grant
 from core.vocabulary import MessageKind, Purpose
+from rights.objection import object_to_marketing
 
 pytestmark = pytest.mark.django_db
 

@@ -8,12 +8,12 @@ from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Appointment
 from booking.models import BookingSettings, OpeningHours, Service
-from booking.services import BookingResult, SlotTaken, book_online
-from clients.erasure import erase_client
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.services import Evidence, withdraw
 from messaging.models import Message
+from outreach.online_booking import BookingResult, SlotTaken, book_online
+from rights.erasure import erase_client
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_a_slot_no_longer_free_is_refused_with_the_next_slots_and_nothing_writte
 
 def test_the_overlap_check_runs_in_the_transaction_not_only_in_the_slot_list(salon, cut, owner, monkeypatch):
     """Between listing the slots and writing, someone else books: the loser writes nothing."""
-    import booking.services as services
+    import outreach.online_booking as services
 
     real = services.slots_for
 
@@ -186,7 +186,7 @@ def test_ticking_a_message_by_email_without_an_email_address_is_a_clear_error(sa
 
 def test_the_next_free_slots_after_a_taken_one_come_in_a_constant_number_of_queries(
         salon, cut, owner, django_assert_max_num_queries):
-    from booking.services import next_free_slots
+    from outreach.online_booking import next_free_slots
 
     AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN, ends_at=TEN + timedelta(hours=3))
     with django_assert_max_num_queries(5):

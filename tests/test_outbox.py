@@ -12,10 +12,11 @@ from consents.models import ConsentState, Source
 from consents.services import withdraw
 from core.vocabulary import MessageKind
 from credits.models import CreditEntry
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging.backends import ProviderError, SMSBackend, locmem
 from messaging.models import Message
 from messaging.services import enqueue_message, send_message, sweep_outbox
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

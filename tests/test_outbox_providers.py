@@ -7,9 +7,10 @@ from consents.models import Source
 from consents.selectors import current_wording
 from consents.services import ConsentChange, record_consent
 from core.vocabulary import MessageKind
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging.models import Message
 from messaging.services import enqueue_message
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -13,10 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from booking.models import BookingSettings, OpeningHours, Service
-from booking.services import new_manage_link
 from consents.links import new_link
 from consents.models import ConsentLink
 from consents.services import publish_wording
+from outreach.online_booking import new_manage_link
 from salons.forms import SalonForm
 from salons.models import Salon
 from tests.factories import AppointmentFactory

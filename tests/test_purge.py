@@ -13,7 +13,7 @@ from consents.models import ConsentEvent, ConsentLink, Source
 from consents.services import grant
 from core.vocabulary import MessageKind
 from messaging.models import Message
-from messaging.retention import purge
+from rights.retention import purge
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db

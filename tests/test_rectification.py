@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from clients.models import Client, ContactChange, SuppressionReason
-from clients.rectification import change_contact, mask_email, mask_phone
+from rights.rectification import change_contact, mask_email, mask_phone
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from consents.models import ConsentEvent, ConsentWording, Source
 from consents.services import grant
 from core.vocabulary import Purpose
 from credits.models import CreditEntry
-from credits.services import top_up
+from outreach.credits import top_up
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
-from appointments.services import send_reminders
-from credits.services import top_up
 from messaging.models import Message
+from outreach.appointments import send_reminders
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -10,10 +10,10 @@ from django.db.models import Count, Sum
 
 from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
-from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
 from messaging.services import send_message
+from outreach.credits import top_up
 from tests.factories import ClientFactory, SalonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]

@@ -10,10 +10,11 @@ from twilio.request_validator import RequestValidator
 from clients.models import Client
 from consents.models import ConsentState, Source
 from core.vocabulary import MessageKind
-from credits.services import account_for, top_up
+from credits.services import account_for
 from messaging.backends import locmem
 from messaging.models import Message
 from messaging.services import enqueue_message
+from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 
 pytestmark = pytest.mark.django_db
