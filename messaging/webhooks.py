@@ -25,7 +25,8 @@ from consents.services import ConsentChange, Evidence, record_consent
 from credits.services import refund
 
 from .models import Message
-from .services import help_reply, record_sms_opt_out
+from .opt_out import record_sms_opt_out
+from .services import help_reply
 
 logger = logging.getLogger(__name__)
 
