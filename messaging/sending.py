@@ -21,6 +21,7 @@ from consents.policy import MessageKind, decide
 from consents.selectors import client_states
 from credits.services import charge, refund
 
+from . import transitions
 from .backends import OutgoingSMS, ProviderError, SendResult, get_sms_backend
 from .email import OutgoingEmail, send_email
 from .models import Message
@@ -69,7 +70,7 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
         allowed = []
         for message in messages:
             if _expired(message, now):
-                message.status = Message.Status.EXPIRED
+                transitions.move(message, Message.Status.EXPIRED)
                 refund(message=message, note="expired before sending")
                 continue
             decision = decide(states[message.client_id], message.kind, message.channel,
@@ -77,7 +78,7 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
                               repermission_outreach=message.repermission_outreach)
             message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
             if not decision.allowed:
-                message.status = Message.Status.BLOCKED
+                transitions.move(message, Message.Status.BLOCKED)
                 refund(message=message, note="blocked by consent at send time")
                 continue
             allowed.append(message)
@@ -85,9 +86,9 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
         sending = []
         for message in allowed:
             if message.pk not in paid:
-                message.status = Message.Status.HELD_NO_CREDIT
+                transitions.move(message, Message.Status.HELD_NO_CREDIT)
                 continue
-            message.status = Message.Status.SENDING
+            transitions.move(message, Message.Status.SENDING)
             message.recipient = message.client.contact_for(message.channel)
             message.sending_at = now
             message.attempts += 1
@@ -97,9 +98,8 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
         requested = [m.client_id for m in sending if m.kind == MessageKind.CONSENT_REQUEST]
         if requested:  # the cooldown counts from the request that actually goes out
             Client.objects.filter(pk__in=requested).update(consent_requested_at=now)
-        Message.objects.bulk_update(
-            messages, ["status", "reason", "reason_text", "charged", "recipient", "sending_at", "attempts",
-                       "updated_at"]
+        transitions.save_all(
+            messages, ["reason", "reason_text", "charged", "recipient", "sending_at", "attempts", "updated_at"]
         )
     return sending
 
@@ -128,11 +128,11 @@ def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | No
         message.sent_at = now
     Message.objects.bulk_update([m for m, _ in results], ["provider_id", "error_code", "error_text", "sent_at"])
     # Conditional: a delivery report that arrived first must not be moved backwards.
-    Message.objects.filter(pk__in=[m.pk for m, _ in results], status=Message.Status.SENDING).update(
-        status=Message.Status.SENT, updated_at=now
-    )
+    transitions.move_rows(Message.objects.filter(pk__in=[m.pk for m, _ in results]), Message.Status.SENDING,
+                          Message.Status.SENT, updated_at=now)
     for message, _result in results:
-        message.status, message.sent_at = Message.Status.SENT, now
+        transitions.move(message, Message.Status.SENT)
+        message.sent_at = now
 
 
 def record_failure(message: Message, error: ProviderError, *, now: datetime | None = None) -> int | None:
@@ -145,18 +145,18 @@ def record_failure(message: Message, error: ProviderError, *, now: datetime | No
         locked.error_code, locked.error_text = error.code[:32], error.text[:500]
         if error.ambiguous:
             # It may have gone out: keep the charge, never resend blindly; a person checks the provider.
-            locked.status = Message.Status.UNKNOWN
-            locked.save(update_fields=["status", "error_code", "error_text", "updated_at"])
+            transitions.move(locked, Message.Status.UNKNOWN)
+            transitions.save(locked, ["error_code", "error_text", "updated_at"])
             message.refresh_from_db()
             return None
         if not error.permanent and locked.attempts < MAX_ATTEMPTS:
-            locked.status = Message.Status.PENDING  # keeps its charge: the retry will not charge again
-            locked.save(update_fields=["status", "error_code", "error_text", "updated_at"])
+            transitions.move(locked, Message.Status.PENDING)  # keeps its charge: the retry will not charge again
+            transitions.save(locked, ["error_code", "error_text", "updated_at"])
             message.refresh_from_db()
             return min(30 * 2 ** (locked.attempts - 1), 1800)
-        locked.status = Message.Status.FAILED
+        transitions.move(locked, Message.Status.FAILED)
         refund(message=locked, note=f"provider refused: {error.code}")
-        locked.save(update_fields=["status", "error_code", "error_text", "charged", "updated_at"])
+        transitions.save(locked, ["error_code", "error_text", "charged", "updated_at"])
         if error.opted_out:
             record_sms_opt_out(locked.client, note=f"provider error {error.code} on message {locked.pk}")
     message.refresh_from_db()

@@ -19,6 +19,7 @@ from consents.links import form_url, new_preference_token, unsubscribe_url
 from consents.policy import MessageKind, decide
 from consents.selectors import client_state
 
+from . import transitions
 from .models import Message
 from .opt_out import record_sms_opt_out  # noqa: F401  (kept importable from here)
 from .queue import dispatch_after_commit
@@ -87,10 +88,9 @@ def enqueue_message(
         salon=salon, client=client, appointment=appointment, kind=kind, channel=channel,
         language=client.language, reply_channel=reply_channel, subject=subject, body=body, headers=headers,
         encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
-        repermission_outreach=repermission_outreach,
-        status=Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED,
-        reason=decision.reason, reason_text=str(decision.sentence)[:255],
+        repermission_outreach=repermission_outreach, reason=decision.reason, reason_text=str(decision.sentence)[:255],
     )
+    transitions.begin(message, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
     try:
         with transaction.atomic():
             message.save()
@@ -142,8 +142,9 @@ def sweep_outbox(*, now: datetime | None = None, pending_after=timedelta(minutes
         .order_by("pk").values_list("pk", flat=True)
     )
     with transaction.atomic():
-        unknown = Message.objects.filter(status=Message.Status.SENDING, sending_at__lt=now - sending_after).update(
-            status=Message.Status.UNKNOWN, updated_at=now,
+        unknown = transitions.move_rows(
+            Message.objects.filter(sending_at__lt=now - sending_after), Message.Status.SENDING, Message.Status.UNKNOWN,
+            updated_at=now,
             error_text="No answer from the provider was recorded; check the provider's log before resending.",
         )
         expired = expire_held(now=now)
@@ -160,7 +161,8 @@ def expire_held(*, now: datetime, salon=None) -> int:
     useless = held.filter(expires_at__lte=now) | held.filter(
         kind__in=APPOINTMENT_KINDS, appointment__status=Appointment.Status.CANCELLED
     ) | held.filter(kind__in=APPOINTMENT_KINDS, appointment__starts_at__lte=now)
-    return Message.objects.filter(pk__in=useless.values("pk")).update(status=Message.Status.EXPIRED, updated_at=now)
+    return transitions.move_rows(Message.objects.filter(pk__in=useless.values("pk")), Message.Status.HELD_NO_CREDIT,
+                                 Message.Status.EXPIRED, updated_at=now)
 
 
 def release_held(*, salon, now: datetime | None = None) -> int:
@@ -172,6 +174,7 @@ def release_held(*, salon, now: datetime | None = None) -> int:
             Message.objects.filter(salon=salon, status=Message.Status.HELD_NO_CREDIT)
             .order_by("pk").values_list("pk", flat=True)
         )
-        Message.objects.filter(pk__in=ids).update(status=Message.Status.PENDING, updated_at=now)
+        transitions.move_rows(Message.objects.filter(pk__in=ids), Message.Status.HELD_NO_CREDIT, Message.Status.PENDING,
+                              updated_at=now)
         dispatch_after_commit(ids)
     return len(ids)
