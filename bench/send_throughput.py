@@ -79,7 +79,7 @@ def pipeline(messages: int, concurrency: int, batch: int) -> float:
         from django.db.models import Count
 
         from messaging.models import Message
-        from messaging.tasks import send_batch_task, send_message_task
+        from messaging.queue import send_batch_task, send_message_task
 
         send_message_task.app.conf.task_always_eager = False
         send_message_task.app.conf.broker_url = ENV["CELERY_BROKER_URL"]

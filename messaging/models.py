@@ -13,6 +13,7 @@ class Message(models.Model):
 
     pending → blocked | held_no_credit | expired | sending → sent → delivered | undelivered | failed;
     sending → pending (transient error, retried) | failed | unknown (stale, found by the sweeper).
+    Every step is in messaging.transitions, the only module that changes a status.
     """
 
     Channel = Channel  # the salon-wide channel vocabulary; messages only go on the sendable ones

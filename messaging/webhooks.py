@@ -25,8 +25,10 @@ from consents.services import ConsentChange, Evidence, record_consent
 from core.vocabulary import Purpose
 from credits.services import refund
 
+from . import transitions
 from .models import Message
-from .services import help_reply, record_sms_opt_out
+from .opt_out import record_sms_opt_out
+from .services import help_reply
 
 logger = logging.getLogger(__name__)
 
@@ -35,11 +37,6 @@ STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT
 START_WORDS = frozenset({"START", "UNSTOP", "YES"})
 HELP_WORDS = frozenset({"HELP", "INFO"})
 
-# How far along a message is; a report never moves a message backwards (they arrive out of order).
-RANK = {
-    Message.Status.PENDING: 0, Message.Status.SENDING: 1, Message.Status.UNKNOWN: 1, Message.Status.SENT: 2,
-    Message.Status.DELIVERED: 3, Message.Status.UNDELIVERED: 3, Message.Status.FAILED: 3,
-}
 TWILIO_STATUS = {
     "sent": Message.Status.SENT, "delivered": Message.Status.DELIVERED,
     "undelivered": Message.Status.UNDELIVERED, "failed": Message.Status.FAILED,
@@ -83,11 +80,11 @@ def apply_delivery_report(message_id: int, *, provider_id: str, status: str, err
         message = Message.objects.select_for_update().filter(pk=message_id).first()
         if message is None or (message.provider_id and provider_id and message.provider_id != provider_id):
             return False
-        if RANK.get(message.status, 99) >= RANK[new_status]:
-            return False
-        message.status = new_status
+        if not transitions.allowed(message.status, new_status):
+            return False  # reports arrive out of order: never backwards (transitions.PROGRESS)
+        transitions.move(message, new_status)
         message.provider_id = message.provider_id or provider_id
-        fields = ["status", "provider_id", "updated_at"]
+        fields = ["provider_id", "updated_at"]
         if new_status == Message.Status.DELIVERED:
             message.delivered_at = timezone.now()
             fields.append("delivered_at")
@@ -97,7 +94,7 @@ def apply_delivery_report(message_id: int, *, provider_id: str, status: str, err
         if new_status == Message.Status.FAILED:
             refund(message=message, note=f"provider reported failure {error_code}".strip())
             fields.append("charged")
-        message.save(update_fields=fields)
+        transitions.save(message, fields)
         if error_code == "21610":
             record_sms_opt_out(message.client, note=f"Twilio 21610 on message {message.pk}")
     return True

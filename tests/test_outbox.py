@@ -15,7 +15,8 @@ from credits.models import CreditEntry
 from credits.services import account_for
 from messaging.backends import ProviderError, SMSBackend, locmem
 from messaging.models import Message
-from messaging.services import enqueue_message, send_message, sweep_outbox
+from messaging.sending import send_message
+from messaging.services import enqueue_message, sweep_outbox
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
 

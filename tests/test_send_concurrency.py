@@ -12,7 +12,7 @@ from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
 from messaging.backends import locmem
 from messaging.models import Message
-from messaging.services import send_message
+from messaging.sending import send_message
 from outreach.credits import top_up
 from tests.factories import ClientFactory, SalonFactory
 
@@ -99,7 +99,7 @@ def test_overlapping_batches_on_parallel_workers_send_each_message_once():
     ids = pending_sms(salon, 400)
     # Every message is in two batches, handed to different workers.
     batches = [ids[i:i + 50] for i in range(0, len(ids), 50)] + [ids[i:i + 50] for i in range(25, len(ids), 50)]
-    from messaging.services import send_batch
+    from messaging.sending import send_batch
 
     run_workers(send_batch, batches)
 

@@ -214,7 +214,7 @@ def test_a_reply_from_an_unreadable_sender_is_answered_and_ignored(client, salon
 
 def test_a_delivery_report_that_beats_the_worker_keeps_delivered_and_sent_time(salon):
     from messaging.backends import SendResult
-    from messaging.services import claim, record_sent
+    from messaging.sending import claim, record_sent
     from messaging.webhooks import apply_delivery_report
 
     top_up(salon=salon, amount=10)
