@@ -27,6 +27,15 @@ class Campaign(models.Model):
         PAUSED = "paused", _("Paused")
         DONE = "done", _("Done")
 
+    # The run's steps staff can take, action → (from, to): outreach.campaign_runs takes them with a
+    # conditional UPDATE, and the desk offers the ones `actions()` allows now. The last batch moves
+    # running → done by itself.
+    STEPS = {
+        "start": (Status.DRAFT, Status.RUNNING),
+        "pause": (Status.RUNNING, Status.PAUSED),
+        "resume": (Status.PAUSED, Status.RUNNING),
+    }
+
     salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="campaigns", verbose_name=_("salon"))
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.MARKETING)
@@ -68,6 +77,10 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    def actions(self) -> list[str]:
+        """The steps staff may take now (see STEPS), in their order."""
+        return [action for action, (source, _target) in self.STEPS.items() if source == self.status]
 
     @property
     def message_kind(self) -> str:

@@ -5,7 +5,6 @@ whatever the number of clients or messages; the template tag in `salons.template
 turns them into charts.
 """
 
-from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ from django.db.models.functions import TruncDate
 
 from clients.models import Client
 from consents.models import Action, ConsentEvent, ConsentState
-from core.vocabulary import LAPSING_PURPOSES, SENDABLE_CHANNELS, Purpose
+from core.vocabulary import LAPSING_PURPOSES, SENDABLE_CHANNELS, Purpose, add_months
 from credits.models import CreditAccount, CreditEntry
 from messaging.models import Message
 from salons.models import Salon
@@ -107,13 +106,6 @@ def credit_balances_for(user) -> list[CreditBalance]:
     ]
 
 
-def _months_before(moment: datetime, months: int) -> datetime:
-    """`moment` minus calendar months, the day clamped to the month's end (31 Aug - 6 = 28 Feb)."""
-    index = moment.month - 1 - months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
-
-
 def lapse_cutoff(salon: Salon, moment: datetime) -> datetime | None:
     """Marketing grants given at or before this moment had lapsed by `moment`; None when they never lapse.
 
@@ -121,7 +113,7 @@ def lapse_cutoff(salon: Salon, moment: datetime) -> datetime | None:
     """
     if not salon.consent_validity_months:
         return None
-    return _months_before(moment, salon.consent_validity_months)
+    return add_months(moment, -salon.consent_validity_months)
 
 
 def consent_coverage(salon: Salon, *, now: datetime) -> ConsentCoverage:
@@ -255,3 +247,9 @@ def dashboard_for(salon: Salon, *, now: datetime, days: int = 30, weeks: int = 8
         credits_per_day=credits_used_per_day(salon, now=now, days=days),
         marketing_by_week=marketing_opt_in_by_week(salon, now=now, weeks=weeks, clients=coverage.clients),
     )
+
+
+def dashboards_for(user, *, now: datetime) -> list[Dashboard]:
+    """The dashboard of each salon the staff user belongs to, by name (none for a superuser without a salon)."""
+    salons = Salon.objects.filter(memberships__user=user).order_by("name", "pk")
+    return [dashboard_for(salon, now=now) for salon in salons]

@@ -16,10 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from clients.models import Client
 from consents.policy import decide
 from consents.selectors import client_states
-from core.vocabulary import APPOINTMENT_KINDS, MessageKind
+from core.vocabulary import APPOINTMENT_KINDS
 from credits.services import charge, refund
 
 from . import transitions
@@ -27,6 +26,7 @@ from .backends import OutgoingSMS, ProviderError, SendResult, get_sms_backend
 from .email import OutgoingEmail, send_email
 from .models import Message
 from .opt_out import record_sms_opt_out
+from .signals import messages_sending
 
 MAX_ATTEMPTS = 5
 
@@ -94,9 +94,8 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
             sending.append(message)
         for message in messages:
             message.updated_at = now
-        requested = [m.client_id for m in sending if m.kind == MessageKind.CONSENT_REQUEST]
-        if requested:  # the cooldown counts from the request that actually goes out
-            Client.objects.filter(pk__in=requested).update(consent_requested_at=now)
+        if sending:
+            messages_sending.send(sender=Message, messages=sending, now=now)
         transitions.save_all(
             messages, ["reason", "reason_text", "charged", "recipient", "sending_at", "attempts", "updated_at"]
         )

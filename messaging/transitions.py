@@ -35,6 +35,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 # What a new row starts as: enqueue_message's decision, allowed now or not.
 INITIAL = frozenset({Status.PENDING, Status.BLOCKED})
+# Where a message ends without having reached the client (or without knowing whether it did).
+NOT_ARRIVED = frozenset({Status.FAILED, Status.UNDELIVERED, Status.EXPIRED, Status.UNKNOWN})
 # How far along its way a message is: no step goes backwards but the retry (sending → pending), and a
 # delivery report, arriving in any order, moves a message in this order only forward.
 PROGRESS = {

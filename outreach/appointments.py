@@ -56,6 +56,26 @@ def book_appointment(*, salon: Salon, client: Client, starts_at: datetime, ends_
     return appointment
 
 
+@transaction.atomic
+def save_at_desk(*, appointment: Appointment) -> Appointment:
+    """An appointment added or edited at the desk, all fields at once: saved, then what its status calls for.
+
+    A new one is confirmed; a change of status is notified (cancellation) or followed up (a visit done).
+    """
+    previous = (Appointment.objects.filter(pk=appointment.pk).values_list("status", flat=True).first()
+                if appointment.pk else None)
+    if appointment.status == Appointment.Status.CANCELLED and previous != Appointment.Status.CANCELLED:
+        appointment.cancelled_by = Appointment.CancelledBy.SALON
+    elif appointment.status != Appointment.Status.CANCELLED:
+        appointment.cancelled_by = ""
+    appointment.save()
+    if previous is None:
+        notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION)
+    else:
+        after_status_change(appointment, previous)
+    return appointment
+
+
 def after_status_change(appointment: Appointment, previous_status: str, *, now=None) -> None:
     """What follows a saved status change: a cancellation notice, or a visit and a review request."""
     if appointment.status == previous_status:

@@ -19,8 +19,9 @@ def start(*, campaign: Campaign, schedule: bool = True) -> bool:
     with transaction.atomic():
         eligible = audience.audience(campaign, now=now).count()
         skipped = audience.segment(campaign).count() - eligible
-        changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
-            status=Campaign.Status.RUNNING, started_at=now, eligible=eligible, skipped=skipped, updated_at=now,
+        source, target = Campaign.STEPS["start"]
+        changed = Campaign.objects.filter(pk=campaign.pk, status=source).update(
+            status=target, started_at=now, eligible=eligible, skipped=skipped, updated_at=now,
         )
         if changed and schedule:
             _schedule(campaign.pk)
@@ -30,8 +31,9 @@ def start(*, campaign: Campaign, schedule: bool = True) -> bool:
 
 def pause(*, campaign: Campaign) -> bool:
     """Running → paused: no further batch is taken (the one in flight completes)."""
-    changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(
-        status=Campaign.Status.PAUSED, updated_at=timezone.now()
+    source, target = Campaign.STEPS["pause"]
+    changed = Campaign.objects.filter(pk=campaign.pk, status=source).update(
+        status=target, updated_at=timezone.now()
     )
     campaign.refresh_from_db()
     return bool(changed)
@@ -40,8 +42,9 @@ def pause(*, campaign: Campaign) -> bool:
 def resume(*, campaign: Campaign, schedule: bool = True) -> bool:
     """Paused → running, continuing with the clients not yet taken."""
     with transaction.atomic():
-        changed = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.PAUSED).update(
-            status=Campaign.Status.RUNNING, updated_at=timezone.now()
+        source, target = Campaign.STEPS["resume"]
+        changed = Campaign.objects.filter(pk=campaign.pk, status=source).update(
+            status=target, updated_at=timezone.now()
         )
         if changed and schedule:
             _schedule(campaign.pk)

@@ -131,3 +131,10 @@ def preview_consent_requests(clients: list[Client], channel: str, *, now=None) -
     salon = clients[0].salon
     preview.balance = CreditAccount.objects.filter(salon=salon).values_list("balance", flat=True).first() or 0
     return preview
+
+
+def start_cooldown(sender, *, messages, now, **kwargs) -> None:
+    """The consent-request cooldown counts from the request that actually goes out (messaging.signals)."""
+    requested = [message.client_id for message in messages if message.kind == MessageKind.CONSENT_REQUEST]
+    if requested:
+        Client.objects.filter(pk__in=requested).update(consent_requested_at=now)

@@ -7,10 +7,12 @@ SQLite the overlap check runs inside the (IMMEDIATE, so serialised) transaction.
 `SlotTaken` with the next free slots and nothing of its booking is written.
 """
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -261,6 +263,17 @@ class CannotCancel(Exception):
     """The appointment can no longer be cancelled online; the message says why, in the client's language."""
 
 
+def cancellation_refusal(appointment: Appointment, settings_: BookingSettings | None, *, now: datetime) -> str:
+    """Why the client may not cancel this appointment online now ("" when they may), in the active language."""
+    if appointment.status == Appointment.Status.CANCELLED:
+        return _("This appointment is already cancelled.")
+    if appointment.status != Appointment.Status.BOOKED or appointment.starts_at <= now:
+        return _("This appointment can no longer be cancelled.")
+    if now > cancellation_deadline(appointment.starts_at, settings_):
+        return _("It is too late to cancel online. Please call the salon.")
+    return ""
+
+
 def cancel_online(link: ManageLink, *, now: datetime | None = None) -> Appointment:
     """The client cancels through the manage link: before the deadline, once; a cancellation notice follows."""
     now = now or timezone.now()
@@ -269,15 +282,51 @@ def cancel_online(link: ManageLink, *, now: datetime | None = None) -> Appointme
         appointment = Appointment.objects.select_for_update().select_related("salon", "client").get(
             pk=link.appointment_id
         )
-        if appointment.status == Appointment.Status.CANCELLED:
-            raise CannotCancel(_("This appointment is already cancelled."))
-        if appointment.status != Appointment.Status.BOOKED or appointment.starts_at <= now:
-            raise CannotCancel(_("This appointment can no longer be cancelled."))
-        settings_ = BookingSettings.objects.filter(salon=appointment.salon).first()
-        if now > cancellation_deadline(appointment.starts_at, settings_):
-            raise CannotCancel(_("It is too late to cancel online. Please call the salon."))
+        refusal = cancellation_refusal(
+            appointment, BookingSettings.objects.filter(salon=appointment.salon).first(), now=now
+        )
+        if refusal:
+            raise CannotCancel(refusal)
         return cancel_appointment(appointment=appointment, by=Appointment.CancelledBy.CLIENT, now=now)
 
 
-__all__ = ["BookingResult", "CannotCancel", "SlotTaken", "book_online", "cancel_online",
+class BookingInProgress(Exception):
+    """The same booking page was sent again while its first send is still booking."""
+
+
+def book_online_once(*, stamp: str, stamp_max_age: int, **booking) -> int:
+    """Book from one page at most once: a double tap or a resend gets the first send's appointment id.
+
+    `stamp` is the page's single-use form stamp; the first send claims it in the cache (Redis in
+    production) and books with `book_online(**booking)`; a later send of the same page waits briefly
+    for that booking and answers with it, or raises BookingInProgress. A send that fails (slot taken,
+    invalid details) frees the stamp, so the corrected page may book.
+    """
+    key = f"booking-stamp:{stamp}"
+    if not cache.add(key, 0, timeout=stamp_max_age):
+        appointment_id = _wait_for_first_send(key)
+        if appointment_id:
+            return appointment_id
+        raise BookingInProgress
+    try:
+        result = book_online(**booking)
+    except BaseException:
+        cache.delete(key)
+        raise
+    cache.set(key, result.appointment.pk, timeout=stamp_max_age)
+    return result.appointment.pk
+
+
+def _wait_for_first_send(key: str, *, seconds: float = 5.0) -> int | None:
+    """The appointment the first send of a page booked, waiting briefly while it is still in progress."""
+    deadline = time.monotonic() + seconds
+    while True:
+        appointment_id = cache.get(key)
+        if appointment_id or appointment_id is None or time.monotonic() >= deadline:
+            return appointment_id or None
+        time.sleep(0.1)
+
+
+__all__ = ["BookingInProgress", "BookingResult", "CannotCancel", "SlotTaken", "book_online", "book_online_once",
+           "cancel_online", "cancellation_refusal",
            "manage_url", "new_manage_link", "next_free_slots", "resolve_manage_link"]

@@ -22,7 +22,7 @@ from datetime import datetime
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +31,7 @@ from clients.models import Client, ErasureRequest, SuppressedContact, Suppressio
 from clients.suppression import contact_digests
 from core.vocabulary import add_months
 from rights.inventory import ERASED_FIRST_NAME, INVENTORY, erased_values, model_of, rows_of
+from salons.selectors import is_owner
 
 
 @dataclass
@@ -86,8 +87,11 @@ def _check_reason(client: Client, reason: str) -> str:
 def erase_client(*, client: Client, by, reason: str) -> ErasureResult:
     """Erase a client's personal data per the inventory, keeping the pseudonymous register. Irreversible.
 
+    Only an owner of the client's salon (or a superuser) may: PermissionDenied otherwise, whoever calls.
     Raises ValidationError when the client is already erased or the reason is empty or personal.
     """
+    if by is None or not is_owner(by, client.salon):
+        raise PermissionDenied(_("Only an owner of the salon can erase a client's data."))
     now, given = timezone.now(), client
     with transaction.atomic():
         client = Client.objects.select_for_update().select_related("salon").get(pk=client.pk)

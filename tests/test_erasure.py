@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -288,20 +288,20 @@ def test_the_command_with_yes_erases_and_says_it_is_irreversible(zenobia, salon,
     assert ErasureRequest.objects.get(client=zenobia).handled_by == owner
 
 
-def test_the_command_asks_and_erases_nothing_unless_confirmed(zenobia, salon, monkeypatch):
+def test_the_command_asks_and_erases_nothing_unless_confirmed(zenobia, salon, owner, monkeypatch):
     with pytest.raises(CommandError, match="nothing was erased"):
-        erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", answer="no",
-                      monkeypatch=monkeypatch)
+        erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", "--by", owner.username,
+                      answer="no", monkeypatch=monkeypatch)
     assert not Client.objects.get(pk=zenobia.pk).is_erased
 
-    out = erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", answer="erase",
-                        monkeypatch=monkeypatch)
+    out = erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", "--by", owner.username,
+                        answer="erase", monkeypatch=monkeypatch)
     assert "erased" in out and Client.objects.get(pk=zenobia.pk).is_erased
 
 
 def test_the_command_refuses_a_client_of_another_salon(zenobia, other_salon):
     with pytest.raises(CommandError, match="has no client"):
-        erase_command(other_salon.slug, str(zenobia.pk), "--reason", "x", "--yes")
+        erase_command(other_salon.slug, str(zenobia.pk), "--reason", "x", "--yes", "--by", "nobody")
 
 
 def test_the_admin_history_no_longer_names_the_client(zenobia, owner):
@@ -317,3 +317,16 @@ def test_a_short_name_inside_an_ordinary_word_does_not_block_the_reason(salon, o
     erase_client(client=al, by=owner, reason="personal request")
 
     assert Client.objects.get(pk=al.pk).is_erased
+
+
+def test_only_an_owner_of_the_clients_salon_can_erase_whoever_calls(zenobia, member, outsider):
+    for by in (None, member, outsider):
+        with pytest.raises(PermissionDenied):
+            erase_client(client=zenobia, by=by, reason="asked by phone")
+    assert not Client.objects.get(pk=zenobia.pk).is_erased
+
+
+def test_the_command_refuses_a_user_who_does_not_own_the_salon(zenobia, salon, member):
+    with pytest.raises(CommandError, match="only an owner"):
+        erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", "--yes", "--by", member.username)
+    assert not Client.objects.get(pk=zenobia.pk).is_erased

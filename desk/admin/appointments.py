@@ -12,11 +12,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
-from core.vocabulary import MessageKind
 from desk.admin.salons import SalonScopedAdmin
 from desk.agenda import agenda_for, has_data_processing_consent
 from desk.forms import AgendaDayForm
-from outreach.appointments import after_status_change, notify
+from outreach.appointments import save_at_desk
 from salons.selectors import salons_for
 
 
@@ -124,18 +123,7 @@ class AppointmentAdmin(SalonScopedAdmin):
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def save_model(self, request, obj, form, change):
-        # The messages follow from the agenda: a booking is confirmed, a cancellation notified,
-        # a visit done may bring a review request; the policy picks the channels.
-        previous = Appointment.objects.filter(pk=obj.pk).values_list("status", flat=True).first() if change else None
-        if obj.status == Appointment.Status.CANCELLED and previous != Appointment.Status.CANCELLED:
-            obj.cancelled_by = Appointment.CancelledBy.SALON
-        elif obj.status != Appointment.Status.CANCELLED:
-            obj.cancelled_by = ""
-        super().save_model(request, obj, form, change)
-        if previous is None:
-            notify(obj, MessageKind.APPOINTMENT_CONFIRMATION)
-        else:
-            after_status_change(obj, previous)
+        save_at_desk(appointment=obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         response = super().response_add(request, obj, post_url_continue)

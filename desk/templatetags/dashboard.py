@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.vocabulary import Channel
-from desk.dashboard import DASHBOARD_CHANNELS, OUTCOMES, dashboard_for
+from desk.dashboard import DASHBOARD_CHANNELS, OUTCOMES, dashboards_for
 from messaging.models import Message
-from salons.models import Salon
+from messaging.transitions import NOT_ARRIVED
 
 register = template.Library()
 
@@ -27,7 +27,6 @@ OUTCOME_TONES = {
     Message.Status.HELD_NO_CREDIT: "warn", Message.Status.FAILED: "bad", Message.Status.UNDELIVERED: "bad",
     Message.Status.EXPIRED: "bad", Message.Status.UNKNOWN: "warn",
 }
-NOT_ARRIVED = (Message.Status.FAILED, Message.Status.UNDELIVERED, Message.Status.EXPIRED, Message.Status.UNKNOWN)
 CHART_WIDTH = 440
 MARKETING_TITLES = {"sms": gettext_lazy("Marketing by SMS: share of clients opted in"),
                     "email": gettext_lazy("Marketing by email: share of clients opted in")}
@@ -263,11 +262,10 @@ def salon_dashboard(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return {"dashboards": []}
-    now = timezone.now()
-    salons = Salon.objects.filter(memberships__user=user).order_by("name", "pk")
     # The header's balances, already read for this request by the context processor.
     read_balances = context.get("salon_credits")
     balances = {b.salon_id: b for b in read_balances()} if callable(read_balances) else {}
     return {
-        "dashboards": [present(dashboard_for(salon, now=now), balances.get(salon.pk)) for salon in salons]
+        "dashboards": [present(dashboard, balances.get(dashboard.salon.pk))
+                       for dashboard in dashboards_for(user, now=timezone.now())]
     }

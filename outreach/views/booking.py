@@ -7,14 +7,12 @@ staff member → day → time → details and consents → confirm.
 
 import hashlib
 import re
-import time
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -33,16 +31,17 @@ from consents.services import Evidence
 from core.contacts import phone_key
 from core.links import LinkInvalid, token_hash
 from core.ratelimit import allow
-from core.vocabulary import LANGUAGE_CODES
 from core.web import client_ip, public_page, public_page_language
 from outreach.forms import FORM_MAX_AGE, BookingForm
 from outreach.online_booking import (
     PHONE_MAX_LENGTH,
+    BookingInProgress,
     CannotCancel,
     SlotTaken,
-    book_online,
+    book_online_once,
     cancel_online,
     cancellation_deadline,
+    cancellation_refusal,
     next_free_slots,
     resolve_manage_link,
 )
@@ -231,32 +230,21 @@ def details(request, slug: str, service_id: int):
                 return _page(request, "booking/refused.html", {**context, "reason": "too_many"}, status=429,
                              language=language, booking=booking)
             if form.is_valid():
-                stamp_key = f"booking-stamp:{form.stamp}"
-                if not cache.add(stamp_key, 0, timeout=FORM_MAX_AGE):
-                    # The same page sent twice (a double tap, a reload): one booking, the same answer.
-                    appointment_id = _wait_for_first_send(stamp_key)
-                    if appointment_id:
-                        return _redirect_done(salon, appointment_id, language)
+                try:
+                    appointment_id = book_online_once(
+                        stamp=form.stamp, stamp_max_age=FORM_MAX_AGE,
+                        salon=salon, service=service, starts_at=at, staff=chosen, consents=form.ticked(),
+                        wordings=form.cleaned_data["shown"], evidence=Evidence.from_request(request),
+                        booking=booking, **form.details(),
+                    )
+                except BookingInProgress:
                     form.add_error(None, _("This booking is already being sent. Please wait a moment."))
+                except SlotTaken as taken:
+                    taken_slots, status = taken.next_slots, 409
+                except ValidationError as error:
+                    _add_errors(form, error)
                 else:
-                    try:
-                        result = book_online(
-                            salon=salon, service=service, starts_at=at, staff=chosen, consents=form.ticked(),
-                            wordings=form.cleaned_data["shown"], evidence=Evidence.from_request(request),
-                            booking=booking, **form.details(),
-                        )
-                    except SlotTaken as taken:
-                        cache.delete(stamp_key)
-                        taken_slots, status = taken.next_slots, 409
-                    except ValidationError as error:
-                        cache.delete(stamp_key)  # corrected and sent again, the same page may still book
-                        _add_errors(form, error)
-                    except BaseException:
-                        cache.delete(stamp_key)
-                        raise
-                    else:
-                        cache.set(stamp_key, result.appointment.pk, timeout=FORM_MAX_AGE)
-                        return _redirect_done(salon, result.appointment.pk, language)
+                    return _redirect_done(salon, appointment_id, language)
             if form.errors:
                 status = 400
         else:
@@ -272,18 +260,10 @@ def details(request, slug: str, service_id: int):
     return _page(request, "booking/details.html", context, status=status, language=language, booking=booking)
 
 
-def _wait_for_first_send(stamp_key: str, *, seconds: float = 5.0) -> int | None:
-    """The appointment the first send of a page booked, waiting briefly while it is still in progress."""
-    deadline = time.monotonic() + seconds
-    while True:
-        appointment_id = cache.get(stamp_key)
-        if appointment_id or appointment_id is None or time.monotonic() >= deadline:
-            return appointment_id or None
-        time.sleep(0.1)
-
-
 def _redirect_done(salon, appointment_id: int, language: str):
-    done = signing.dumps(appointment_id, salt=DONE_SALT)
+    # Signed without a time stamp, so a page sent twice gets the very same answer whenever each send
+    # lands; the page expires DONE_MAX_AGE after the booking (see `done`).
+    done = signing.Signer(salt=DONE_SALT).sign(str(appointment_id))
     return redirect(f"{reverse('booking-done', args=[salon.slug, done])}?lang={language}")
 
 
@@ -301,10 +281,12 @@ def done(request, slug: str, signed: str):
     salon, booking = _salon_or_none(slug)
     language = _language(request, salon) if salon else settings.LANGUAGE_CODE
     try:
-        appointment_id = signing.loads(signed, salt=DONE_SALT, max_age=DONE_MAX_AGE)
-    except signing.BadSignature:
+        appointment_id = int(signing.Signer(salt=DONE_SALT).unsign(signed))
+    except (signing.BadSignature, ValueError):
         appointment_id = None
-    appointment = (Appointment.objects.select_related("staff_member").filter(pk=appointment_id, salon=salon).first()
+    recent = timezone.now() - timedelta(seconds=DONE_MAX_AGE)
+    appointment = (Appointment.objects.select_related("staff_member")
+                   .filter(pk=appointment_id, salon=salon, created_at__gte=recent).first()
                    if salon is not None and appointment_id else None)
     if appointment is None:
         return _not_found(request, language)
@@ -333,8 +315,7 @@ def manage(request, token: str):
         return error_page
     appointment = link.appointment
     client, salon = appointment.client, appointment.client.salon
-    language = request.GET.get("lang") or request.POST.get("lang") or client.language
-    language = language if language in LANGUAGE_CODES else client.language
+    language = public_page_language(request, salon.language, known=client.language)
     booking = BookingSettings.objects.filter(salon=salon).first()  # the notice applies even with booking off
     error, confirm_cancel = "", False
     if request.method == "POST":
@@ -355,7 +336,7 @@ def manage(request, token: str):
         appointment.refresh_from_db()
     tz = ZoneInfo(salon.time_zone)
     deadline = cancellation_deadline(appointment.starts_at, booking)
-    can_cancel = appointment.status == Appointment.Status.BOOKED and timezone.now() <= deadline
+    can_cancel = not cancellation_refusal(appointment, booking, now=timezone.now())
     return _page(request, "booking/manage.html", {
         "salon": salon, "appointment": appointment, "local_at": appointment.starts_at.astimezone(tz),
         "deadline": deadline.astimezone(tz), "can_cancel": can_cancel, "error": error,

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.models import Client
 from rights.erasure import erase_client, erasure_plan
-from salons.selectors import salon_by_id_or_slug
+from salons.selectors import is_owner, salon_by_id_or_slug
 
 
 class Command(BaseCommand):
@@ -20,7 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("client", type=int, help="Client id.")
         parser.add_argument("--reason", required=True,
                             help="Why the data is erased (kept as proof: no names or contacts in it).")
-        parser.add_argument("--by", default="", help="Username of the staff member answering the request.")
+        parser.add_argument("--by", required=True,
+                            help="Username of the salon's owner answering the request (kept as proof).")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     def handle(self, *args, salon, client, reason, by, yes, **options):
@@ -32,11 +33,11 @@ class Command(BaseCommand):
             raise CommandError(f"Salon {target.slug} has no client #{client}.")
         if found.is_erased:
             raise CommandError(f"Client #{client}'s data was already erased on {found.erased_at:%Y-%m-%d}.")
-        user = None
-        if by:
-            user = get_user_model().objects.filter(username=by).first()
-            if user is None:
-                raise CommandError(f"No user {by!r}.")
+        user = get_user_model().objects.filter(username=by).first()
+        if user is None:
+            raise CommandError(f"No user {by!r}.")
+        if not is_owner(user, target):
+            raise CommandError(f"{by} is not an owner of {target.slug}: only an owner can erase a client's data.")
 
         for line in erasure_plan(found):
             self.stdout.write(line)
