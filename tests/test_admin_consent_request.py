@@ -13,7 +13,6 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def three_clients(salon):
-    locmem.outbox.clear()
     salon.sms_sender_id = "Aurora"
     salon.save()
     ready = AppointmentFactory(client=ClientFactory(salon=salon, first_name="Ready")).client

@@ -20,17 +20,11 @@ from clients.services import mark_dormant
 from consents.models import Source
 from consents.services import grant, withdraw
 from credits.services import top_up
-from messaging.backends import locmem
 from messaging.models import Message
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 ROME, HELSINKI = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Helsinki")
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    locmem.outbox.clear()
 
 
 @pytest.fixture

@@ -27,13 +27,6 @@ WHAT_HAPPENED = "On 20 November a laptop with our booking records was stolen fro
 CONTACT = "privacy@aurora.example or 06 1234 5678"
 
 
-@pytest.fixture(autouse=True)
-def empty_outboxes():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
-
-
 def age(client, days=30):
     """Make a client look untouched for `days`: created and last updated then."""
     then = timezone.now() - timedelta(days=days)

@@ -26,7 +26,6 @@ def shot(page, name):
 
 def test_receptionist_sends_a_privacy_authorisation_from_todays_agenda(browser, live_server, settings):
     settings.PUBLIC_BASE_URL = live_server.url
-    locmem.outbox.clear()
     seed_demo()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(10_000)

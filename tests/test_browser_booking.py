@@ -51,11 +51,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def clean_slate():
-    locmem.outbox.clear()
+def fresh_rate_limits():
     cache.clear()  # the booking form's rate limits count POSTs per IP and phone; every test comes from 127.0.0.1
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.fixture

@@ -39,11 +39,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def clean_slate():
-    locmem.outbox.clear()
+def fresh_rate_limit():
     cache.clear()  # the form's rate limit counts POSTs per IP, and every test here comes from 127.0.0.1
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.fixture

@@ -22,11 +22,6 @@ from tests.test_campaign_audience import make_campaign, set_consents
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _empty_outbox():
-    locmem.outbox.clear()
-
-
 def opted_in(salon, n, **kwargs):
     clients = [ClientFactory(salon=salon, **kwargs) for _ in range(n)]
     for client in clients:

@@ -23,11 +23,8 @@ BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "ma
 
 
 @pytest.fixture(autouse=True)
-def clean_outboxes(settings):
+def public_base_url(settings):
     settings.PUBLIC_BASE_URL = "https://salon.example.com"
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.fixture

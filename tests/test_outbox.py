@@ -23,13 +23,6 @@ pytestmark = pytest.mark.django_db
 CONFIRMATION = MessageKind.APPOINTMENT_CONFIRMATION
 
 
-@pytest.fixture(autouse=True)
-def empty_sms_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
-
-
 @pytest.fixture
 def appointment(salon):
     client = ClientFactory(salon=salon, first_name="Giulia", phone="+393331234567", language="en")

@@ -21,13 +21,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 WORKERS = 8
 
 
-@pytest.fixture(autouse=True)
-def empty_sms_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
-
-
 def pending_sms(salon, count):
     """Pending SMS rows as the outbox holds them after enqueueing (one client each)."""
     clients = ClientFactory.create_batch(count, salon=salon)

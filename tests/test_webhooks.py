@@ -27,7 +27,6 @@ def twilio_settings(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.PUBLIC_BASE_URL = PUBLIC
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
-    locmem.outbox.clear()
 
 
 def signed_post(client, path, data, *, token=TOKEN):
