@@ -19,14 +19,21 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from booking.forms import FORM_SALT
-from booking.models import BookingSettings, ManageLink, OpeningHours, Service
+from booking.models import ManageLink
 from booking.selectors import slots_for_days
 from clients.erasure import erase_client
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
 from consents.services import publish_wording
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    ClientFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +49,16 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def booking(salon):
-    settings = BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30, min_notice_minutes=0,
-                                              allowed_site_origins="https://www.aurora.example")
-    for weekday in range(7):
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(0, 0), closes=time(23, 30))
+    settings = BookingSettingsFactory(salon=salon, slot_step_minutes=30, min_notice_minutes=0,
+                                      allowed_site_origins="https://www.aurora.example")
+    OpeningHoursFactory.every_day(salon=salon, opens=time(0, 0), closes=time(23, 30))
     return settings
 
 
 @pytest.fixture
 def cut(salon, owner, booking):
-    service = Service.objects.create(salon=salon, names={"it": "Taglio", "en": "Cut", "fi": "Leikkaus"},
-                                     duration_minutes=60, price_display="€35")
-    service.staff.set([owner])
-    return service
+    return ServiceFactory(salon=salon, names={"it": "Taglio", "en": "Cut", "fi": "Leikkaus"}, duration_minutes=60,
+                          price_display="€35", staff=[owner])
 
 
 def html(response) -> str:
@@ -102,8 +106,8 @@ def book(client, salon, cut, **fields):
 # --- the steps ---------------------------------------------------------------------------------------------
 
 def test_services_page_lists_what_can_be_booked(client, salon, cut, owner):
-    Service.objects.create(salon=salon, names={"it": "Colore"}, duration_minutes=90)  # nobody performs it
-    Service.objects.create(salon=salon, names={"it": "Piega"}, duration_minutes=30, active=False).staff.set([owner])
+    ServiceFactory(salon=salon, names={"it": "Colore"}, duration_minutes=90)  # nobody performs it
+    ServiceFactory(salon=salon, names={"it": "Piega"}, duration_minutes=30, active=False, staff=[owner])
 
     response = client.get(f"/b/{salon.slug}/?lang=it")
 
@@ -116,7 +120,7 @@ def test_services_page_lists_what_can_be_booked(client, salon, cut, owner):
 
 @pytest.mark.parametrize("slug", ["nowhere", "aurora"])
 def test_unknown_salon_or_booking_off_is_a_clear_404(client, salon, slug):
-    BookingSettings.objects.create(salon=salon, enabled=False)
+    BookingSettingsFactory(salon=salon, enabled=False)
     response = client.get(f"/b/{slug}/")
     assert response.status_code == 404
     assert "does not take bookings online" in html(response)

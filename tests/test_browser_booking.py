@@ -22,7 +22,7 @@ from playwright.sync_api import Page, expect
 
 from appointments.models import Appointment
 from booking.admin import embed_html
-from booking.models import BookingSettings, OpeningHours, Service
+from booking.models import BookingSettings
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.selectors import current_wording
@@ -32,7 +32,14 @@ from messaging.backends import locmem
 from messaging.models import Message
 from salons.models import Membership
 from tests.browser import CHROMIUM, SMALL_PHONE
-from tests.factories import ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import (
+    BookingSettingsFactory,
+    ClientFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    SalonFactory,
+    ServiceFactory,
+)
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "booking"
 ROME = ZoneInfo("Europe/Rome")
@@ -60,9 +67,8 @@ def salon():
     """A salon in Rome taking bookings online, open every day 09:00–18:00, with credits for SMS."""
     salon = SalonFactory(name="Salone Aurora", slug="aurora", sms_sender_id="Aurora")
     top_up(salon=salon, amount=50)
-    BookingSettings.objects.create(salon=salon, enabled=True, min_notice_minutes=30, slot_step_minutes=15)
-    for weekday in OpeningHours.Weekday.values:
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(9), closes=time(18))
+    BookingSettingsFactory(salon=salon, min_notice_minutes=30, slot_step_minutes=15)
+    OpeningHoursFactory.every_day(salon=salon, opens=time(9), closes=time(18))
     return salon
 
 
@@ -83,9 +89,8 @@ def luca(salon):
 @pytest.fixture
 def cut(salon, marta, luca):
     """The service on offer, named in English, Italian and Finnish, performed by Marta and Luca."""
-    service = Service.objects.create(salon=salon, names=SERVICE_NAMES, duration_minutes=45, price_display="€35")
-    service.staff.set([marta, luca])
-    return service
+    return ServiceFactory(salon=salon, names=SERVICE_NAMES, duration_minutes=45, price_display="€35",
+                          staff=[marta, luca])
 
 
 def booking_day() -> date:

@@ -7,14 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Appointment
-from booking.models import BookingSettings, OpeningHours, Service
+from booking.models import OpeningHours
 from booking.services import BookingResult, SlotTaken, book_online
 from clients.erasure import erase_client
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.services import Evidence, withdraw
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    ClientFactory,
+    OpeningHoursFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +32,9 @@ EVIDENCE = Evidence(ip="203.0.113.7", user_agent="Mozilla/5.0 (test)")
 
 @pytest.fixture
 def cut(salon, owner):
-    BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30)
-    OpeningHours.objects.create(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
-    service = Service.objects.create(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60)
-    service.staff.set([owner])
-    return service
+    BookingSettingsFactory(salon=salon, slot_step_minutes=30)
+    OpeningHoursFactory(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
+    return ServiceFactory(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60, staff=[owner])
 
 
 def book(salon, cut, **overrides) -> BookingResult:
@@ -109,7 +113,7 @@ def test_a_contact_of_an_erased_client_becomes_a_new_flagged_client(salon, cut, 
 
 
 def test_a_slot_no_longer_free_is_refused_with_the_next_slots_and_nothing_written(salon, cut, owner):
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(minutes=45))
     before = written()
 
@@ -131,7 +135,7 @@ def test_the_overlap_check_runs_in_the_transaction_not_only_in_the_slot_list(sal
     def stale_then_real(**kwargs):
         slots = real(**kwargs)
         if not Appointment.objects.exists():
-            AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+            AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                                ends_at=TEN + timedelta(hours=1))
         return slots
 
@@ -159,19 +163,19 @@ def test_bad_input_is_refused_per_field_and_writes_nothing(salon, cut, field, ov
 
 
 def test_postgresql_refuses_overlapping_booked_appointments_of_one_staff_member(salon, owner, member, vendor):
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1))
     # Touching ends, another person, or a cancelled appointment: all fine everywhere.
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN + timedelta(hours=1),
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN + timedelta(hours=1),
                        ends_at=TEN + timedelta(hours=2))
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=member, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=member, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1))
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1), status=Appointment.Status.CANCELLED)
     if vendor != "postgresql":
         return
     with pytest.raises(IntegrityError, match="no_overlapping_bookings_per_staff"), transaction.atomic():
-        AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner,
+        AppointmentFactory(salon=salon, staff_member=owner,
                            starts_at=TEN + timedelta(minutes=30), ends_at=TEN + timedelta(minutes=90))
     assert connection.vendor == "postgresql"
 

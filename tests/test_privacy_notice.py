@@ -12,14 +12,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from booking.models import BookingSettings, OpeningHours, Service
 from booking.services import new_manage_link
 from consents.links import new_link
 from consents.models import ConsentLink
 from consents.services import publish_wording
 from salons.forms import SalonForm
 from salons.models import Salon
-from tests.factories import AppointmentFactory
+from tests.factories import AppointmentFactory, BookingSettingsFactory, OpeningHoursFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -115,12 +114,9 @@ def test_the_consent_form_says_who_is_responsible_and_links_the_notice(client, c
 
 @pytest.fixture
 def bookable(salon, owner):
-    BookingSettings.objects.create(salon=salon, enabled=True, min_notice_minutes=0)
-    for weekday in range(7):
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(0, 0), closes=time(23, 30))
-    service = Service.objects.create(salon=salon, names={"en": "Cut"}, duration_minutes=30)
-    service.staff.set([owner])
-    return service
+    BookingSettingsFactory(salon=salon, min_notice_minutes=0)
+    OpeningHoursFactory.every_day(salon=salon, opens=time(0, 0), closes=time(23, 30))
+    return ServiceFactory(salon=salon, names={"en": "Cut"}, duration_minutes=30, staff=[owner])
 
 
 def test_booking_pages_show_the_controller_and_the_phone_where_clients_must_call(client, contact, bookable):
