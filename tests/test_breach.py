@@ -19,7 +19,7 @@ from credits.services import account_for, top_up
 from messaging.backends import locmem
 from messaging.breach import affected_clients, breach_report
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +58,7 @@ def book(salon, other_salon, owner):
     old = now - timedelta(days=25)
     Appointment.objects.filter(client=clients["untouched"]).update(created_at=old, updated_at=old)
     Appointment.objects.filter(pk=appointment.pk).update(created_at=old, updated_at=old)  # it took place in the window
-    Message.objects.create(salon=salon, client=clients["message"], kind=MessageKind.APPOINTMENT_REMINDER,
-                           channel="sms", language="it", body="Promemoria", dedupe_key="reminder:old")
+    MessageFactory(client=clients["message"])
     withdraw(client=clients["register"], purpose="marketing", channel="sms", source=Source.IN_PERSON, actor=owner)
     return clients
 

@@ -16,7 +16,7 @@ from clients.inventory import personal_field_names
 from consents.models import ConsentEvent, Source
 from consents.services import Evidence, grant, withdraw
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +33,14 @@ def give_history(client, wording, *, body):
              evidence=Evidence(note="STOP"))
     appointment = AppointmentFactory(client=client, service="Colour")
     now = timezone.now()
-    Message.objects.create(
-        salon=salon, client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
-        language="it", recipient=client.phone.as_e164, body=body, status=Message.Status.DELIVERED,
-        dedupe_key=f"appointment_reminder:{appointment.pk}:sms", sent_at=now - timedelta(minutes=2),
-        delivered_at=now - timedelta(minutes=1),
+    MessageFactory(
+        client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
+        recipient=client.phone.as_e164, body=body, status=Message.Status.DELIVERED,
+        sent_at=now - timedelta(minutes=2), delivered_at=now - timedelta(minutes=1),
     )
-    Message.objects.create(
-        salon=salon, client=client, kind="marketing", channel="sms", language="it", recipient=client.phone.as_e164,
-        body=f"{body} (offer)", status=Message.Status.BLOCKED, reason="no_consent",
-        dedupe_key=f"marketing:{client.pk}:sms",
+    MessageFactory(
+        client=client, kind="marketing", channel="sms", recipient=client.phone.as_e164, body=f"{body} (offer)",
+        status=Message.Status.BLOCKED, reason="no_consent",
     )
 
 

@@ -1,7 +1,6 @@
 """The salon dashboard on the admin index and the credit balance on every admin page."""
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 from unittest import mock
 
 import pytest
@@ -10,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.models import Source
-from consents.policy import MessageKind
 from consents.services import grant, withdraw
 from credits.models import CreditAccount, CreditEntry
 from credits.services import account_for, top_up
@@ -24,13 +22,12 @@ from salons.dashboard import (
     marketing_opt_in_by_week,
     message_outcomes,
 )
-from tests.factories import ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import ClientFactory, CreditEntryFactory, MembershipFactory, MessageFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 
 # 16:00 in Rome: the salons' local day and the UTC day agree, whatever time the suite runs.
 FIXED_NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-_keys = count()
 
 
 def give(client, wording, purpose, channel="", **kwargs):
@@ -43,10 +40,7 @@ def take_back(client, purpose, channel="", **kwargs):
 
 
 def message(client, status, *, at):
-    row = Message.objects.create(
-        salon=client.salon, client=client, kind=MessageKind.APPOINTMENT_REMINDER, channel="sms", language="en",
-        body="Reminder", dedupe_key=f"dashboard-test:{next(_keys)}", status=status,
-    )
+    row = MessageFactory(client=client, status=status)
     Message.objects.filter(pk=row.pk).update(created_at=at)
     return row
 
@@ -54,7 +48,7 @@ def message(client, status, *, at):
 def ledger(salon, kind, amount, *, at):
     """A ledger line written at `at` (the ledger is append-only: its time cannot be changed afterwards)."""
     with mock.patch("django.utils.timezone.now", return_value=at):
-        CreditEntry.objects.create(salon=salon, kind=kind, amount=amount)
+        CreditEntryFactory(salon=salon, kind=kind, amount=amount)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -21,7 +20,7 @@ from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, Source
 from consents.services import Evidence, grant
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, ConsentScanFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,18 +44,18 @@ def zenobia(salon, owner, wording, media):
           source=Source.FORM_LINK, evidence=evidence)
     grant(client=client, purpose="marketing", channel="sms", wording=wording(salon, "marketing", "it"),
           source=Source.FORM_LINK, evidence=evidence)
-    scan = ConsentScan(salon=salon, client=client, sha256="ab" * 32, uploaded_by=owner)
-    scan.file.save(f"{FIRST}-{LAST}.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    ConsentScanFactory(client=client, uploaded_by=owner, sha256="ab" * 32, file__filename=f"{FIRST}-{LAST}.pdf",
+                       file__data=b"%PDF-1.4 signed")
     appointment = AppointmentFactory(client=client, service="Colour")
-    Message.objects.create(
-        salon=salon, client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
-        language="it", recipient=PHONE, body=f"Ciao {FIRST}, a domani!", status=Message.Status.DELIVERED,
+    MessageFactory(
+        client=client, appointment=appointment, kind="appointment_reminder", channel="sms", recipient=PHONE,
+        body=f"Ciao {FIRST}, a domani!", status=Message.Status.DELIVERED,
         dedupe_key=f"appointment_reminder:{appointment.pk}:sms", error_text=f"number {PHONE} unreachable once",
     )
-    Message.objects.create(
-        salon=salon, client=client, kind="marketing", channel="email", language="it", recipient=EMAIL.lower(),
-        subject=f"{FIRST}, our offers", body=f"Dear {FIRST} {LAST}", headers={"To": f"{FIRST} <{EMAIL.lower()}>"},
-        status=Message.Status.SENT, dedupe_key=f"marketing:{client.pk}:email",
+    MessageFactory(
+        client=client, kind="marketing", channel="email", recipient=EMAIL.lower(), subject=f"{FIRST}, our offers",
+        body=f"Dear {FIRST} {LAST}", headers={"To": f"{FIRST} <{EMAIL.lower()}>"}, status=Message.Status.SENT,
+        dedupe_key=f"marketing:{client.pk}:email",
     )
     new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel="sms")
     LogEntry.objects.log_actions(owner.pk, [client], CHANGE, change_message="[]", single_object=True)
@@ -191,8 +190,7 @@ def test_a_reason_that_is_empty_or_names_the_client_is_refused_and_nothing_is_er
 
 def test_other_clients_are_untouched(zenobia, owner, salon):
     other = ClientFactory(salon=salon, first_name="Bruna", notes="regular")
-    Message.objects.create(salon=salon, client=other, kind="marketing", channel="sms", language="it",
-                           recipient=str(other.phone), body="Ciao Bruna", dedupe_key="bruna")
+    MessageFactory(client=other, kind="marketing", recipient=str(other.phone), body="Ciao Bruna")
 
     erase_client(client=zenobia, by=owner, reason="asked by phone")
 

@@ -10,11 +10,10 @@ from django.utils import timezone
 
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
-from consents.policy import MessageKind
 from consents.services import grant
 from messaging.models import Message
 from messaging.retention import purge
-from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
+from tests.factories import AppointmentFactory, ClientFactory, ConsentLinkFactory, MessageFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,23 +34,12 @@ def long(db):
                         time_zone="Europe/Helsinki")
 
 
-def link(salon, *, expires, revoked=None):
-    client = ClientFactory(salon=salon)
-    return ConsentLink.objects.create(
-        salon=salon, client=client, kind=ConsentLink.Kind.REQUEST, token_hash=f"{next(_tokens):064x}",
-        expires_at=expires, revoked_at=revoked,
-    )
-
-
 def message(salon, *, age, status=Message.Status.DELIVERED, **fields):
-    client = fields.pop("client", None) or ClientFactory(salon=salon)
-    fields = {
-        "kind": MessageKind.APPOINTMENT_REMINDER, "channel": "sms", "language": "it", "recipient": str(client.phone),
-        "subject": "Promemoria", "body": "Ciao Anna, a domani alle 10!", "segments": 1, "cost": 1, "charged": 1,
-        "provider_id": f"SM{next(_tokens)}", "dedupe_key": f"k{next(_tokens)}", "sent_at": NOW - age,
-        "delivered_at": NOW - age, **fields,
-    }
-    row = Message.objects.create(salon=salon, client=client, status=status, **fields)
+    """A reminder from `age` ago, delivered unless `status` says otherwise: a text to blank, an outcome to keep."""
+    client = ClientFactory(salon=salon)
+    row = MessageFactory(client=client, status=status, recipient=str(client.phone), subject="Promemoria",
+                         body="Ciao Anna, a domani alle 10!", segments=1, cost=1, charged=1,
+                         provider_id=f"SM{next(_tokens)}", sent_at=NOW - age, delivered_at=NOW - age, **fields)
     Message.objects.filter(pk=row.pk).update(created_at=NOW - age, updated_at=NOW - age)
     row.refresh_from_db()
     return row
@@ -71,14 +59,14 @@ def by_salon(report):
 
 def test_links_expired_or_revoked_more_than_30_days_ago_are_deleted(short, long, client_, wording):
     gone = [
-        link(short, expires=NOW - timedelta(days=31)),
-        link(short, expires=NOW + timedelta(days=200), revoked=NOW - timedelta(days=31)),
-        link(long, expires=NOW - timedelta(days=400)),
+        ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=31)),
+        ConsentLinkFactory(salon=short, expires_at=NOW + timedelta(days=200), revoked_at=NOW - timedelta(days=31)),
+        ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=400)),
     ]
     kept = [
-        link(short, expires=NOW - timedelta(days=29)),  # expired, but within the grace
-        link(short, expires=NOW + timedelta(days=10), revoked=NOW - timedelta(days=5)),
-        link(long, expires=NOW + timedelta(days=10)),  # still usable
+        ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=29)),  # expired, but within the grace
+        ConsentLinkFactory(salon=short, expires_at=NOW + timedelta(days=10), revoked_at=NOW - timedelta(days=5)),
+        ConsentLinkFactory(salon=long, expires_at=NOW + timedelta(days=10)),  # still usable
     ]
     grant(client=client_, purpose="data_processing", wording=wording(client_.salon, "data_processing"),
           source=Source.FORM_LINK)
@@ -123,7 +111,7 @@ def test_a_message_still_on_its_way_keeps_its_text(short):
 
 def test_a_second_run_finds_nothing_more_to_do(short, long):
     message(short, age=timedelta(days=400))
-    link(long, expires=NOW - timedelta(days=60))
+    ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=60))
     purge(now=NOW)
     again = purge(now=NOW)
     assert [(d.links_deleted, d.messages_blanked) for d in again.salons] == [(0, 0), (0, 0)]
@@ -153,8 +141,8 @@ def test_dormant_clients_are_proposed_for_erasure_per_salon_and_not_erased(short
 # dry run
 
 def test_a_dry_run_reports_the_same_and_changes_nothing(short, long):
-    link(short, expires=NOW - timedelta(days=45))
-    link(long, expires=NOW - timedelta(days=5), revoked=NOW - timedelta(days=40))
+    ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=45))
+    ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=5), revoked_at=NOW - timedelta(days=40))
     old = message(short, age=timedelta(days=365))
     message(long, age=timedelta(days=800))
     dormant = client_of(long, last_visit=date(2022, 1, 1))
@@ -183,8 +171,7 @@ def run_purge(*args):
 def due(short):
     """Something of each kind to do in `short`, relative to the real clock (the command has no --now)."""
     now = timezone.now()
-    ConsentLink.objects.create(salon=short, client=ClientFactory(salon=short), kind=ConsentLink.Kind.REQUEST,
-                               token_hash="a" * 64, expires_at=now - timedelta(days=40))
+    ConsentLinkFactory(salon=short, expires_at=now - timedelta(days=40))
     row = message(short, age=timedelta(days=0))
     Message.objects.filter(pk=row.pk).update(created_at=now - timedelta(days=400))
     old = ClientFactory(salon=short, last_visit=(now - timedelta(days=800)).date())

@@ -14,7 +14,7 @@ from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
 from messaging.services import send_message
-from tests.factories import ClientFactory, SalonFactory
+from tests.factories import ClientFactory, MessageFactory, SalonFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -25,10 +25,8 @@ def pending_sms(salon, count):
     """Pending SMS rows as the outbox holds them after enqueueing (one client each)."""
     clients = ClientFactory.create_batch(count, salon=salon)
     Message.objects.bulk_create(
-        Message(salon=salon, client=c, kind=MessageKind.APPOINTMENT_CONFIRMATION, channel="sms", language="en",
-                body=f"Salon: your appointment #{i} is confirmed.", encoding="gsm7", segments=1, cost=1,
-                dedupe_key=f"load:{i}")
-        for i, c in enumerate(clients)
+        MessageFactory.build(client=c, kind=MessageKind.APPOINTMENT_CONFIRMATION, encoding="gsm7", segments=1, cost=1)
+        for c in clients
     )
     return list(Message.objects.filter(salon=salon).values_list("pk", flat=True))
 

@@ -14,7 +14,7 @@ from credits.services import account_for, top_up
 from messaging.backends import locmem
 from messaging.models import Message
 from messaging.services import enqueue_message
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -157,9 +157,8 @@ def test_an_ordinary_reply_changes_nothing(client, salon):
 @pytest.fixture
 def sent_email(salon):
     client = ClientFactory(salon=salon, email="giulia@example.com")
-    return Message.objects.create(salon=salon, client=client, kind=MessageKind.MARKETING, channel="email",
-                                  language="en", body="Offers", status=Message.Status.SENT,
-                                  provider_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817", dedupe_key="e:1")
+    return MessageFactory(client=client, kind=MessageKind.MARKETING, channel="email", status=Message.Status.SENT,
+                          provider_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817")
 
 
 def postmark(client, payload, auth="hook:secret"):
