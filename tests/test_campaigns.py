@@ -16,8 +16,8 @@ from consents.services import withdraw
 from credits.services import top_up
 from messaging.backends import locmem
 from messaging.models import Message
-from tests.factories import ClientFactory
-from tests.test_campaign_audience import make_campaign, set_consents
+from tests.factories import CampaignFactory, ClientFactory
+from tests.test_campaign_audience import set_consents
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,7 @@ def test_preview_counts_eligible_skipped_by_reason_and_cost_against_balance(salo
     set_consents(ClientFactory(salon=salon), data_processing="granted", marketing__sms="withdrawn")
     ClientFactory(salon=salon)  # never asked
     ClientFactory(salon=salon, phone="")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     result = preview(campaign)
     assert result.eligible == 3
     assert dict(result.skipped) == {
@@ -52,7 +52,7 @@ def test_preview_counts_eligible_skipped_by_reason_and_cost_against_balance(salo
 def test_the_previewed_cost_is_what_the_outbox_charges_per_language(salon):
     opted_in(salon, 2, language="it")
     opted_in(salon, 1, language="en")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign.texts = {"it": "Promo " + "ā" * 100, "en": "Short offer"}  # not GSM-7 in Italian: UCS-2, 3 segments
     campaign.save()
     result = preview(campaign)
@@ -68,7 +68,7 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
     english, = opted_in(salon, 1, language="en")
     withdrawn = ClientFactory(salon=salon)
     set_consents(withdrawn, data_processing="granted", marketing__sms="withdrawn")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon, texts={"it": "Sconto 20% a marzo!", "en": "20% off!"})
     with django_capture_on_commit_callbacks(execute=True):
         assert services.start(campaign=campaign)
     campaign.refresh_from_db()
@@ -84,7 +84,7 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
 
 def test_batches_continue_until_the_audience_is_exhausted(salon):
     opted_in(salon, 5)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     assert services.run_batch(campaign_id=campaign.pk, size=2) is True
     campaign.refresh_from_db()
@@ -98,7 +98,7 @@ def test_batches_continue_until_the_audience_is_exhausted(salon):
 
 def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
     clients = opted_in(salon, 5)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     services.run_batch(campaign_id=campaign.pk, size=2)
     assert services.pause(campaign=campaign) and campaign.status == Campaign.Status.PAUSED
@@ -113,7 +113,7 @@ def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
 
 def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_commit_callbacks):
     opted_in(salon, 3)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     services.pause(campaign=campaign)
     with django_capture_on_commit_callbacks(execute=True):
@@ -124,7 +124,7 @@ def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_
 
 def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
     client, = opted_in(salon, 1)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     services.run_until_done(campaign=campaign)
     # Running it again, even forced back to running, finds nobody left.
@@ -135,7 +135,7 @@ def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
     with pytest.raises(IntegrityError), transaction.atomic():
         CampaignRecipient.objects.create(campaign=campaign, client=client)
     # Another campaign is another message.
-    second = make_campaign(salon)
+    second = CampaignFactory(salon=salon)
     services.start(campaign=second, schedule=False)
     services.run_until_done(campaign=second)
     assert Message.objects.filter(client=client).count() == 2
@@ -143,7 +143,7 @@ def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
 
 def test_a_withdrawal_after_the_start_blocks_the_message(salon):
     first, second = opted_in(salon, 2)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     withdraw(client=second, purpose=Purpose.MARKETING, channel="sms", source=Source.FORM_LINK)
     services.run_until_done(campaign=campaign)
@@ -153,7 +153,7 @@ def test_a_withdrawal_after_the_start_blocks_the_message(salon):
 
 def test_starting_twice_starts_once(salon):
     opted_in(salon, 1)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     assert services.start(campaign=campaign, schedule=False)
     assert not services.start(campaign=campaign, schedule=False)
 
@@ -171,7 +171,7 @@ def test_a_repermission_request_outside_a_relationship_goes_out_as_outreach(salo
     dormant = ClientFactory(salon=salon, lifecycle="dormant")  # no appointment, no grant: no relationship
     opted_out = ClientFactory(salon=salon, lifecycle="dormant")
     set_consents(opted_out, marketing__sms="withdrawn")
-    campaign = make_campaign(salon, kind=Campaign.Kind.REPERMISSION, segments=["dormant"])
+    campaign = CampaignFactory(salon=salon, kind=Campaign.Kind.REPERMISSION, segments=["dormant"])
     with django_capture_on_commit_callbacks(execute=True):
         services.start(campaign=campaign)
     message = Message.objects.get()
@@ -221,7 +221,7 @@ def test_owner_previews_then_starts_and_sees_the_progress_bar(client, owner, sal
     top_up(salon=salon, amount=10)
     opted_in(salon, 2)
     ClientFactory(salon=salon)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(owner)
     page = client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).text
     assert "2 clients will get this message." in page and "1 client in the chosen segments is skipped" in page
@@ -236,7 +236,7 @@ def test_owner_previews_then_starts_and_sees_the_progress_bar(client, owner, sal
 
 def test_owner_pauses_and_resumes_from_the_change_page(client, owner, salon):
     opted_in(salon, 1)
-    campaign = make_campaign(salon, status=Campaign.Status.RUNNING)
+    campaign = CampaignFactory(salon=salon, status=Campaign.Status.RUNNING)
     client.force_login(owner)
     change = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     assert 'value="Pause"' in client.get(change).text
@@ -247,7 +247,7 @@ def test_owner_pauses_and_resumes_from_the_change_page(client, owner, salon):
 
 
 def test_staff_may_view_but_not_run_a_campaign(client, member, salon):
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(member)
     assert client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).status_code == 200
     page = client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).text
@@ -259,7 +259,7 @@ def test_staff_may_view_but_not_run_a_campaign(client, member, salon):
 
 
 def test_another_salons_staff_cannot_see_the_campaign(client, outsider, salon):
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(outsider)
     assert reverse("admin:campaigns_campaign_changelist") and campaign.name not in client.get(
         reverse("admin:campaigns_campaign_changelist")).text
