@@ -21,7 +21,7 @@ from consents.models import Source
 from consents.services import grant, withdraw
 from credits.services import top_up
 from messaging.models import Message
-from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
+from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 ROME, HELSINKI = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Helsinki")
@@ -149,9 +149,7 @@ def test_mark_dormant_is_set_based_per_salon(rome):
 def test_booking_from_the_admin_sends_the_confirmation(client, member, rome, django_capture_on_commit_callbacks):
     from django.urls import reverse
 
-    from salons.models import Membership
-
-    Membership.objects.create(salon=rome, user=member)
+    MembershipFactory(salon=rome, user=member)
     giulia = ClientFactory(salon=rome, first_name="Giulia")
     client.force_login(member)
     with django_capture_on_commit_callbacks(execute=True):

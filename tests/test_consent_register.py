@@ -9,7 +9,7 @@ from django.utils import timezone
 from consents.chain import GENESIS_HASH, entry_hash
 from consents.models import Action, ConsentEvent, ConsentState, Purpose, Source
 from consents.services import ConsentChange, Evidence, grant, record_consent, withdraw
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, ConsentWordingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,10 +92,7 @@ def test_wording_of_another_purpose_or_salon_is_refused(client_, other_salon, wo
     with pytest.raises(ValidationError, match="another purpose"):
         grant(client=client_, purpose="marketing", channel="sms",
               wording=wording(client_.salon, "service"), source=Source.FORM_LINK)
-    from consents.models import ConsentWording
-
-    theirs = ConsentWording.objects.create(salon=other_salon, purpose="marketing", language="en", version=2,
-                                           title="Theirs", text="Their offers")
+    theirs = ConsentWordingFactory(salon=other_salon, purpose="marketing", title="Theirs", text="Their offers")
     with pytest.raises(ValidationError, match="another salon"):
         grant(client=client_, purpose="marketing", channel="sms", wording=theirs, source=Source.FORM_LINK)
     assert not ConsentEvent.objects.exists()

@@ -9,7 +9,7 @@ from django.apps import apps as global_apps
 from django.conf import settings
 
 from consents.models import ConsentWording, Purpose, wording_digest
-from salons.models import Salon
+from tests.factories import ConsentWordingFactory, SalonFactory
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 PURPOSES = list(Purpose.values)
@@ -96,15 +96,8 @@ def test_every_text_says_consent_is_free_and_how_to_withdraw():
 
 @pytest.mark.django_db
 def test_reverse_deletes_only_the_shipped_version_1_and_forward_restores_it():
-    salon = Salon.objects.create(name="Salone Aurora", slug="salone-aurora")
-    own = ConsentWording.objects.create(
-        salon=salon, purpose=Purpose.MARKETING, language="it", version=1,
-        title="Promozioni", text="Il salone ti invia le sue promozioni. Puoi revocare il consenso.",
-    )
-    newer = ConsentWording.objects.create(
-        salon=None, purpose=Purpose.MARKETING, language="en", version=2,
-        title="Marketing", text="Newer words. Still optional.",
-    )
+    own = ConsentWordingFactory(salon=SalonFactory(), purpose=Purpose.MARKETING, language="it", version=1)
+    newer = ConsentWordingFactory(salon=None, purpose=Purpose.MARKETING, language="en", version=2)
     before = {(w.purpose, w.language): (w.title, w.text, w.sha256) for w in defaults()}
 
     migration.delete_default_wordings(global_apps, None)
