@@ -51,7 +51,7 @@ from tests.factories import (
     SuppressedContactFactory,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # two walks of every admin URL: ~10 s each
 
 # Every model in the admin and what keeps another salon out of it. A model added to the admin
 # without a line here fails the walk: decide how it is scoped, then add it.

@@ -10,7 +10,7 @@ from consents.models import Source
 from consents.services import grant, withdraw
 from tests.factories import AppointmentFactory, ClientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # 150 clients with consents per test
 
 # Session and user, the user's salons, the counts for the paginator, the page of clients, their
 # consent states (one prefetch), the credit balance: none of them repeated per row.

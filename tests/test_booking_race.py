@@ -27,7 +27,12 @@ from tests.factories import (
     ServiceFactory,
 )
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 WORKERS = 20
 NOW = datetime(2030, 6, 1, 8, tzinfo=UTC)

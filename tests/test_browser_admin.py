@@ -14,6 +14,8 @@ from tests.browser import CHROMIUM
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Debian's Chromium at {CHROMIUM}"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]

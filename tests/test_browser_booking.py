@@ -47,6 +47,8 @@ SERVICE_NAMES = {"it": "Taglio e piega", "en": "Cut & blow-dry", "fi": "Leikkaus
 DONE_URL = re.compile(r"/b/aurora/booked/[^/]+/")
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason=f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)",

@@ -30,6 +30,8 @@ SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "consent-form"
 BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "marketing_email", "personalised"]
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Debian's Chromium at {CHROMIUM} "
                                                      "(apt-get install chromium; .ci/run installs it)"),
     # serialized_rollback: the shipped wordings come from a data migration, and the flush after each

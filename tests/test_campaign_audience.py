@@ -149,6 +149,7 @@ def test_repermission_respects_the_request_cooldown(salon):
     assert policy_allows(campaign, [recent, long_ago]) == {long_ago.pk}
 
 
+@pytest.mark.slow  # 100 clients with consents, per kind
 @pytest.mark.parametrize("kind", list(Campaign.Kind))
 def test_the_audience_takes_the_same_number_of_queries_for_10_and_100_clients(salon, kind):
     def queries_for(n):

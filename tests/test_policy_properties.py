@@ -3,6 +3,7 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -18,6 +19,8 @@ from consents.policy import (
     decide,
     is_granted,
 )
+
+pytestmark = pytest.mark.slow  # ~5 s of generated examples; tests/test_policy.py checks the rules by example
 
 # Modest and stateless: the suite stays fast and writes no example database into the project.
 policy_settings = settings(max_examples=250, deadline=None, database=None)

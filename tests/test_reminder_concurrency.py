@@ -13,7 +13,12 @@ from credits.services import top_up
 from messaging.models import Message
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 ROME = ZoneInfo("Europe/Rome")
 
 

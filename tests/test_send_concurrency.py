@@ -16,7 +16,12 @@ from messaging.models import Message
 from messaging.services import send_message
 from tests.factories import ClientFactory, MessageFactory, SalonFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 WORKERS = 8
 
