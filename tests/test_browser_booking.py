@@ -227,7 +227,8 @@ def test_booking_with_nothing_ticked_books_confirms_by_sms_and_records_no_consen
     [confirmation] = Message.objects.filter(appointment=appointment, kind="appointment_confirmation")
     assert (confirmation.channel, confirmation.status) == ("sms", Message.Status.SENT), confirmation.reason
     [sms] = locmem.outbox
-    assert sms.to == "+393331234567" and "/m/" in sms.body
+    assert sms.to == "+393331234567"
+    assert "/m/" in sms.body
     assert manage_link(live_server) in confirmation.body
 
 
@@ -255,7 +256,8 @@ def test_the_same_phone_written_otherwise_is_the_same_client_and_the_ticked_box_
     assert event.source == Source.BOOKING_WIDGET
     assert (event.wording_id, event.wording_sha256) == (shown.pk, shown.sha256)
     user_agent = page.evaluate("navigator.userAgent")
-    assert (event.ip, event.user_agent) == ("127.0.0.1", user_agent) and "Chrome/" in user_agent
+    assert (event.ip, event.user_agent) == ("127.0.0.1", user_agent)
+    assert "Chrome/" in user_agent
     assert states(client) == {("marketing", "email"): "granted"}
 
 
@@ -319,7 +321,8 @@ def test_the_client_cancels_through_the_link_in_the_sms(open_page, live_server, 
     assert (appointment.status, appointment.cancelled_by) == ("cancelled", "client")
     [notice] = Message.objects.filter(appointment=appointment, kind="appointment_cancellation")
     assert (notice.channel, notice.status) == ("sms", Message.Status.SENT), notice.reason
-    assert len(locmem.outbox) == 2 and locmem.outbox[-1].to == "+393331234567"
+    assert len(locmem.outbox) == 2
+    assert locmem.outbox[-1].to == "+393331234567"
 
 
 # --- languages, keyboard, small screens ---------------------------------------------------------------------
@@ -421,7 +424,8 @@ def test_booking_with_the_keyboard_alone(open_page, live_server, salon, cut):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is booked")
 
     [appointment] = Appointment.objects.select_related("client")
-    assert appointment.client.first_name == "Giulia" and appointment.source == "online"
+    assert appointment.client.first_name == "Giulia"
+    assert appointment.source == "online"
     assert states(appointment.client) == {("data_processing", ""): "granted"}
 
 

@@ -128,7 +128,8 @@ def test_a_client_ticks_two_boxes_from_the_sms_link_and_gets_a_receipt(open_page
     receipt = Message.objects.get(client=giulia, kind="consent_receipt")
     assert (receipt.channel, receipt.status) == ("email", Message.Status.SENT)
     [email] = mail.outbox
-    assert email.to == ["giulia@example.com"] and "Giulia" in email.body
+    assert email.to == ["giulia@example.com"]
+    assert "Giulia" in email.body
 
 
 def test_revisiting_the_link_shows_the_choices_and_withdraw_everything_clears_them(open_page, live_server, giulia):
@@ -208,5 +209,6 @@ def test_an_expired_link_shows_a_localised_410_page(open_page, live_server, giul
 
     expect(page.locator("html")).to_have_attribute("lang", "it")
     expect(page.get_by_role("heading", level=1)).to_have_text(in_language("it", "This link has expired"))
-    assert "Giulia" not in page.content() and not page.locator("form").count()
+    assert "Giulia" not in page.content()
+    assert not page.locator("form").count()
     screenshot(page, "09-expired-link-it-410")

@@ -45,7 +45,9 @@ def test_preview_counts_eligible_skipped_by_reason_and_cost_against_balance(salo
         "The client has not given consent to data processing.": 1,
         "The client has no phone number or email address for this channel.": 1,
     }
-    assert result.cost == 3 and result.balance == 5 and result.short_of_credit == 0
+    assert result.cost == 3
+    assert result.balance == 5
+    assert result.short_of_credit == 0
     assert not Message.objects.exists()  # a preview sends nothing
 
 
@@ -56,7 +58,8 @@ def test_the_previewed_cost_is_what_the_outbox_charges_per_language(salon):
     campaign.texts = {"it": "Promo " + "ā" * 100, "en": "Short offer"}  # not GSM-7 in Italian: UCS-2, 3 segments
     campaign.save()
     result = preview(campaign)
-    assert result.cost == 2 * 3 + 1 and result.short_of_credit == 7
+    assert result.cost == 2 * 3 + 1
+    assert result.short_of_credit == 7
     services.start(campaign=campaign, schedule=False)
     services.run_until_done(campaign=campaign)
     assert sorted(Message.objects.values_list("language", "cost")) == [("en", 1), ("it", 3), ("it", 3)]
@@ -92,7 +95,8 @@ def test_batches_continue_until_the_audience_is_exhausted(salon):
     assert services.run_batch(campaign_id=campaign.pk, size=2) is True
     assert services.run_batch(campaign_id=campaign.pk, size=2) is False
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 5
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 5
     assert Message.objects.filter(kind="marketing").count() == 5
 
 
@@ -101,7 +105,8 @@ def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
     campaign = CampaignFactory(salon=salon)
     services.start(campaign=campaign, schedule=False)
     services.run_batch(campaign_id=campaign.pk, size=2)
-    assert services.pause(campaign=campaign) and campaign.status == Campaign.Status.PAUSED
+    assert services.pause(campaign=campaign)
+    assert campaign.status == Campaign.Status.PAUSED
     assert services.run_batch(campaign_id=campaign.pk, size=2) is False  # a task already queued does nothing
     assert Message.objects.count() == 2
     assert not services.pause(campaign=campaign)  # pausing twice changes nothing
@@ -119,7 +124,8 @@ def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         services.resume(campaign=campaign)
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 3
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 3
 
 
 def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
@@ -187,9 +193,13 @@ def test_the_command_dry_run_prints_counts_and_cost_and_sends_nothing(salon):
     out = StringIO()
     call_command("repermission", salon=salon.pk, segment="prospect", channel="sms", dry_run=True, stdout=out)
     text = out.getvalue()
-    assert "Eligible: 1" in text and "Skipped: 1" in text and "opted out" in text
-    assert "Cost: 1 credits (balance 0)" in text and "Dry run" in text
-    assert not Campaign.objects.exists() and not Message.objects.exists()
+    assert "Eligible: 1" in text
+    assert "Skipped: 1" in text
+    assert "opted out" in text
+    assert "Cost: 1 credits (balance 0)" in text
+    assert "Dry run" in text
+    assert not Campaign.objects.exists()
+    assert not Message.objects.exists()
 
 
 def test_the_command_runs_a_repermission_campaign(salon):
@@ -200,8 +210,10 @@ def test_the_command_runs_a_repermission_campaign(salon):
     call_command("repermission", salon=salon.pk, segment="prospect", channel="sms", legal_basis="Art. 6(1)(f)",
                  batch_size=1, stdout=out)
     campaign = Campaign.objects.get()
-    assert campaign.kind == Campaign.Kind.REPERMISSION and campaign.repermission_legal_basis == "Art. 6(1)(f)"
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 2
+    assert campaign.kind == Campaign.Kind.REPERMISSION
+    assert campaign.repermission_legal_basis == "Art. 6(1)(f)"
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 2
     assert set(Message.objects.values_list("client_id", flat=True)) == {prospects[0].pk, prospects[1].pk}
     assert "2 requests queued, 1 skipped" in out.getvalue()
 
@@ -224,13 +236,16 @@ def test_owner_previews_then_starts_and_sees_the_progress_bar(client, owner, sal
     campaign = CampaignFactory(salon=salon)
     client.force_login(owner)
     page = client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).text
-    assert "2 clients will get this message." in page and "1 client in the chosen segments is skipped" in page
-    assert "Cost: 2 credits. Balance: 10 credits." in page and "Start: send to 2 clients" in page
+    assert "2 clients will get this message." in page
+    assert "1 client in the chosen segments is skipped" in page
+    assert "Cost: 2 credits. Balance: 10 credits." in page
+    assert "Start: send to 2 clients" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:campaigns_campaign_start", args=[campaign.pk]))
     assert response.status_code == 302
     page = client.get(response.url).text
-    assert '<progress max="100" value="100"' in page and "2 of 2 queued, 1 skipped" in page
+    assert '<progress max="100" value="100"' in page
+    assert "2 of 2 queued, 1 skipped" in page
     assert len(locmem.outbox) == 2
 
 
@@ -242,7 +257,8 @@ def test_owner_pauses_and_resumes_from_the_change_page(client, owner, salon):
     assert 'value="Pause"' in client.get(change).text
     client.post(reverse("admin:campaigns_campaign_pause", args=[campaign.pk]))
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.PAUSED and 'value="Resume"' in client.get(change).text
+    assert campaign.status == Campaign.Status.PAUSED
+    assert 'value="Resume"' in client.get(change).text
     assert client.get(reverse("admin:campaigns_campaign_resume", args=[campaign.pk])).status_code == 405
 
 
@@ -261,8 +277,7 @@ def test_staff_may_view_but_not_run_a_campaign(client, member, salon):
 def test_another_salons_staff_cannot_see_the_campaign(client, outsider, salon):
     campaign = CampaignFactory(salon=salon)
     client.force_login(outsider)
-    assert reverse("admin:campaigns_campaign_changelist") and campaign.name not in client.get(
-        reverse("admin:campaigns_campaign_changelist")).text
+    assert campaign.name not in client.get(reverse("admin:campaigns_campaign_changelist")).text
     assert client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).status_code == 404
     response = client.post(reverse("admin:campaigns_campaign_start", args=[campaign.pk]))
     assert response.status_code == 404
@@ -277,5 +292,6 @@ def test_owner_creates_a_campaign_in_the_admin(client, owner, salon):
     })
     assert response.status_code == 302, response.text
     campaign = Campaign.objects.get()
-    assert campaign.segments == ["client", "dormant"] and campaign.created_by == owner
+    assert campaign.segments == ["client", "dormant"]
+    assert campaign.created_by == owner
     assert campaign.status == Campaign.Status.DRAFT

@@ -77,10 +77,13 @@ def test_the_export_holds_every_register_entry_with_its_wording_and_every_messag
     assert [(m["id"], m["status"], m["body"]) for m in data["messages"]] == [
         (m.pk, m.status, m.body) for m in outbox]
     delivered = data["messages"][0]
-    assert delivered["sent_at"] and delivered["delivered_at"] and delivered["recipient"] == "+393331112222"
+    assert delivered["sent_at"]
+    assert delivered["delivered_at"]
+    assert delivered["recipient"] == "+393331112222"
     assert data["messages"][1]["reason"] == "no_consent"
     assert [a["service"] for a in data["appointments"]] == ["Colour"]
-    assert data["client"]["phone"] == "+393331112222" and data["client"]["notes"] == "likes tea"
+    assert data["client"]["phone"] == "+393331112222"
+    assert data["client"]["notes"] == "likes tea"
 
 
 def test_the_export_holds_nothing_of_another_client(anna, carlo):
@@ -136,7 +139,8 @@ def test_an_erased_client_exports_only_what_is_kept(anna, owner):
 
     assert (data["client"]["last_name"], data["client"]["phone"], data["client"]["erased_at"] is not None) == \
         ("", "", True)
-    assert len(data["consent_register"]) == 3 and data["messages"][0]["body"] == ""
+    assert len(data["consent_register"]) == 3
+    assert data["messages"][0]["body"] == ""
 
 
 def test_the_command_prints_json_and_writes_csv(anna, salon, tmp_path):

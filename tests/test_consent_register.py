@@ -20,12 +20,14 @@ def test_a_grant_is_an_entry_with_wording_hash_source_and_evidence(client_, word
                     actor=owner, evidence=Evidence(ip="203.0.113.7", user_agent="Safari", request_id="r-1"))
     event.refresh_from_db()
     assert (event.purpose, event.channel, event.action) == ("data_processing", "", "granted")
-    assert event.wording == shown and event.wording_sha256 == shown.sha256
+    assert event.wording == shown
+    assert event.wording_sha256 == shown.sha256
     assert (event.source, event.actor, event.ip, event.user_agent, event.request_id) == (
         "in_person", owner, "203.0.113.7", "Safari", "r-1")
     assert event.occurred_at <= timezone.now()
     state = ConsentState.objects.get(client=client_, purpose="data_processing")
-    assert state.granted and state.event == event
+    assert state.granted
+    assert state.event == event
 
 
 def test_entries_are_chained_per_salon(client_, other_salon, wording):
@@ -85,7 +87,8 @@ def test_bad_changes_are_refused_and_nothing_is_written(client_, change, kwargs,
     kwargs = {"source": Source.FORM_LINK, **kwargs}
     with pytest.raises(ValidationError, match=message):
         record_consent(client=client_, changes=changes, **kwargs)
-    assert not ConsentEvent.objects.exists() and not ConsentState.objects.exists()
+    assert not ConsentEvent.objects.exists()
+    assert not ConsentState.objects.exists()
 
 
 def test_wording_of_another_purpose_or_salon_is_refused(client_, other_salon, wording):

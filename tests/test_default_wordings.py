@@ -48,8 +48,10 @@ def test_titles_and_texts_are_real_translations():
         english = by_key[(purpose, "en")]
         for language in LANGUAGES:
             wording = by_key[(purpose, language)]
-            assert wording.title.strip() and wording.text.strip(), str(wording)
-            assert wording.title == wording.title.strip() and wording.text == wording.text.strip()
+            assert wording.title.strip(), str(wording)
+            assert wording.text.strip(), str(wording)
+            assert wording.title == wording.title.strip()
+            assert wording.text == wording.text.strip()
             if language != "en":
                 assert wording.title != english.title, str(wording)
                 assert wording.text != english.text, str(wording)

@@ -53,7 +53,8 @@ def test_booking_with_nothing_ticked_books_and_confirms_per_policy(salon, cut, o
     result = book(salon, cut)
 
     appointment = result.appointment
-    assert result.created_client and not result.flagged_suppressed
+    assert result.created_client
+    assert not result.flagged_suppressed
     assert (appointment.starts_at, appointment.ends_at) == (TEN, TEN + timedelta(hours=1))
     assert appointment.staff_member == owner  # picked: the only free performer
     assert appointment.status == Appointment.Status.BOOKED
@@ -70,7 +71,8 @@ def test_the_same_phone_is_the_same_client_and_ticked_boxes_are_recorded(salon, 
     second = book(salon, cut, starts_at=TEN + timedelta(hours=1), phone="+39 333 1234567",
                   email="giulia@Example.com", first_name="Someone", consents=[("marketing", "email")])
 
-    assert second.client == first.client and not second.created_client
+    assert second.client == first.client
+    assert not second.created_client
     second.client.refresh_from_db()
     assert second.client.first_name == "Giulia"  # a booking never rewrites the client's details
     (event,) = ConsentEvent.objects.filter(client=first.client)
@@ -84,7 +86,8 @@ def test_the_same_phone_is_the_same_client_and_ticked_boxes_are_recorded(salon, 
 def test_an_existing_client_is_matched_by_email_too(salon, cut):
     known = ClientFactory(salon=salon, phone="+393339999999", email="giulia@example.com")
     result = book(salon, cut, phone="333 123 4567", email="giulia@EXAMPLE.com")
-    assert result.client == known and not result.created_client
+    assert result.client == known
+    assert not result.created_client
 
 
 def test_a_client_who_withdrew_marketing_stays_withdrawn(salon, cut, wording):
@@ -107,8 +110,10 @@ def test_a_contact_of_an_erased_client_becomes_a_new_flagged_client(salon, cut, 
 
     result = book(salon, cut, email="giulia@example.com")
 
-    assert result.created_client and result.flagged_suppressed
-    assert result.client != erased and result.client.notes
+    assert result.created_client
+    assert result.flagged_suppressed
+    assert result.client != erased
+    assert result.client.notes
     assert not ConsentState.objects.filter(client=result.client).exists()
 
 
@@ -122,7 +127,8 @@ def test_a_slot_no_longer_free_is_refused_with_the_next_slots_and_nothing_writte
 
     assert written() == before
     starts = [slot.start for slot in refused.value.next_slots]
-    assert starts and starts[0] == TEN + timedelta(minutes=60)
+    assert starts
+    assert starts[0] == TEN + timedelta(minutes=60)
     assert all(start > TEN for start in starts)
 
 
@@ -195,7 +201,8 @@ def test_the_next_free_slots_after_a_taken_one_come_in_a_constant_number_of_quer
     AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN, ends_at=TEN + timedelta(hours=3))
     with django_assert_max_num_queries(5):
         found = next_free_slots(salon=salon, service=cut, after=TEN, now=NOW)
-    assert found and all(slot.start >= TEN + timedelta(hours=3) for slot in found)
+    assert found
+    assert all(slot.start >= TEN + timedelta(hours=3) for slot in found)
 
 
 @pytest.mark.parametrize("date_style", ["ISO, MDY", "SQL, DMY", "German", "Postgres, YMD"])
@@ -212,5 +219,7 @@ def test_busy_times_are_read_right_whatever_the_servers_date_style(salon, cut, o
     day = date(2030, 6, 3)
     starts = {slot.start for slot in slots_for(salon=salon, service=cut, day=day, now=NOW)}
     assert TEN - timedelta(hours=1) in starts  # 09:00–10:00 ends as the busy time begins
-    assert TEN - timedelta(minutes=30) not in starts and TEN not in starts and TEN + timedelta(hours=1) not in starts
+    assert TEN - timedelta(minutes=30) not in starts
+    assert TEN not in starts
+    assert TEN + timedelta(hours=1) not in starts
     assert TEN + timedelta(hours=1, minutes=30) in starts  # starts as the busy time ends

@@ -74,7 +74,8 @@ def test_links_expired_or_revoked_more_than_30_days_ago_are_deleted(short, long,
 
     report = by_salon(purge(now=NOW))
 
-    assert report[short.pk].links_deleted == 2 and report[long.pk].links_deleted == 1
+    assert report[short.pk].links_deleted == 2
+    assert report[long.pk].links_deleted == 1
     assert not ConsentLink.objects.filter(pk__in=[x.pk for x in gone]).exists()
     assert set(ConsentLink.objects.values_list("pk", flat=True)) == {x.pk for x in kept}
     assert list(ConsentEvent.objects.values_list("pk", "entry_hash")) == register  # the register is not touched
@@ -90,10 +91,12 @@ def test_message_texts_past_each_salons_retention_are_blanked_and_the_outcome_ro
 
     report = by_salon(purge(now=NOW))
 
-    assert report[short.pk].messages_blanked == 1 and report[long.pk].messages_blanked == 1
+    assert report[short.pk].messages_blanked == 1
+    assert report[long.pk].messages_blanked == 1
     for blanked, before in [(Message.objects.get(pk=old_in_short.pk), old_in_short),
                             (Message.objects.get(pk=old_in_long.pk), old_in_long)]:
-        assert blanked.body == "" and blanked.subject == ""
+        assert blanked.body == ""
+        assert blanked.subject == ""
         outcome = ["kind", "channel", "status", "cost", "charged", "segments", "provider_id", "error_code",
                    "error_text", "created_at", "updated_at", "sent_at", "delivered_at", "client_id", "dedupe_key"]
         assert {f: getattr(blanked, f) for f in outcome} == {f: getattr(before, f) for f in outcome}
@@ -156,7 +159,8 @@ def test_a_dry_run_reports_the_same_and_changes_nothing(short, long):
     summary = [(d.salon.pk, d.links_deleted, d.messages_blanked, d.erasure_proposals) for d in dry.salons]
     assert summary == [(d.salon.pk, d.links_deleted, d.messages_blanked, d.erasure_proposals) for d in real.salons]
     assert summary == [(short.pk, 1, 1, []), (long.pk, 1, 1, [dormant.pk])]
-    assert Message.objects.get(pk=old.pk).body == "" and ConsentLink.objects.count() == 0
+    assert Message.objects.get(pk=old.pk).body == ""
+    assert ConsentLink.objects.count() == 0
 
 
 # the command
@@ -194,4 +198,5 @@ def test_the_command_in_a_dry_run_says_so_and_changes_nothing(short, due):
     output = run_purge("--dry-run")
     assert f"links deleted: 1, message texts blanked: 1, clients proposed for erasure: 1 ({old.pk})" in output
     assert "(dry run: nothing changed)" in output
-    assert ConsentLink.objects.count() == 1 and Message.objects.get(pk=row.pk).body != ""
+    assert ConsentLink.objects.count() == 1
+    assert Message.objects.get(pk=row.pk).body != ""

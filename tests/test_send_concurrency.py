@@ -70,7 +70,8 @@ def test_a_thousand_sms_against_five_hundred_credits_send_exactly_five_hundred()
     assert statuses == {"sent": 500, "held_no_credit": 500}
     balance = CreditAccount.objects.get(salon=salon).balance
     ledger = CreditEntry.objects.filter(salon=salon).aggregate(total=Sum("amount"))["total"]
-    assert balance == 0 and ledger == balance
+    assert balance == 0
+    assert ledger == balance
     assert CreditEntry.objects.filter(salon=salon, kind="charge").count() == 500
     sent_ids = [sms.message_id for sms in locmem.outbox]
     assert len(sent_ids) == 500 == len(set(sent_ids))  # no provider call for the other 500, none twice

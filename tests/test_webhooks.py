@@ -55,7 +55,8 @@ def test_delivery_report_moves_the_message_forward(client, sent_sms):
     response = signed_post(client, path, {"MessageSid": sent_sms.provider_id, "MessageStatus": "delivered"})
     assert response.status_code == 204
     sent_sms.refresh_from_db()
-    assert sent_sms.status == Message.Status.DELIVERED and sent_sms.delivered_at is not None
+    assert sent_sms.status == Message.Status.DELIVERED
+    assert sent_sms.delivered_at is not None
 
 
 def test_a_late_report_never_moves_a_final_state_backwards(client, sent_sms):
@@ -70,7 +71,8 @@ def test_failed_report_refunds_and_21610_counts_as_stop(client, sent_sms, salon)
     path = reverse("twilio-status", args=[sent_sms.pk])
     signed_post(client, path, {"MessageSid": sent_sms.provider_id, "MessageStatus": "failed", "ErrorCode": "21610"})
     sent_sms.refresh_from_db()
-    assert sent_sms.status == Message.Status.FAILED and sent_sms.error_code == "21610"
+    assert sent_sms.status == Message.Status.FAILED
+    assert sent_sms.error_code == "21610"
     assert account_for(salon).balance == 10
     assert Client.objects.get(pk=sent_sms.client_id).sms_suppression == "opted_out"
 
@@ -97,7 +99,8 @@ def test_stop_reply_withdraws_sms_consent_and_suppresses_sms(client, salon, word
     giulia = ClientFactory(salon=salon, phone="+393471112233")
     response = signed_post(client, reverse("twilio-inbound"),
                            {"From": "+393471112233", "To": "+15005550006", "Body": word, "MessageSid": "SM1"})
-    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
     giulia.refresh_from_db()
     assert giulia.sms_suppression == "opted_out"
     states = dict(ConsentState.objects.filter(client=giulia).values_list("purpose", "action"))
@@ -149,7 +152,8 @@ def test_an_ordinary_reply_changes_nothing(client, salon):
     giulia = ClientFactory(salon=salon, phone="+393471112233")
     signed_post(client, reverse("twilio-inbound"), {"From": "+393471112233", "Body": "Grazie, a domani!"})
     giulia.refresh_from_db()
-    assert giulia.sms_suppression == "" and not giulia.consent_events.exists()
+    assert giulia.sms_suppression == ""
+    assert not giulia.consent_events.exists()
 
 
 # anymail: the real Postmark tracking webhook view, with basic auth, emits the tracking signal.
@@ -223,4 +227,5 @@ def test_a_delivery_report_that_beats_the_worker_keeps_delivered_and_sent_time(s
     record_sent([(message, SendResult(provider_id="SM123"))])
     message.refresh_from_db()
     assert message.status == Message.Status.DELIVERED
-    assert message.sent_at is not None and message.provider_id == "SM123"
+    assert message.sent_at is not None
+    assert message.provider_id == "SM123"
