@@ -29,7 +29,7 @@ def add_credits(*, salon: Salon, amount: int, note: str = "", actor=None) -> Cre
     return entry
 
 
-def charge(messages) -> set[int]:
+def charge(*, messages) -> set[int]:
     """Take each message's cost from its salon's balance; returns the ids paid for (now or before).
 
     Per salon in the batch: lock the credit account, take messages in order while the balance

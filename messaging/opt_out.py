@@ -6,7 +6,7 @@ from consents.services import ConsentChange, Evidence, record_consent
 from core.vocabulary import Purpose
 
 
-def record_sms_opt_out(client: Client, *, note: str) -> None:
+def record_sms_opt_out(*, client: Client, note: str) -> None:
     """The client replied STOP: suppress SMS and withdraw SMS consent in the register."""
     Client.objects.filter(pk=client.pk).update(sms_suppression=SuppressionReason.OPTED_OUT)
     client.sms_suppression = SuppressionReason.OPTED_OUT

@@ -12,7 +12,7 @@ from . import sending
 @shared_task(bind=True, acks_late=True, max_retries=None, ignore_result=True, name="messaging.tasks.send_message_task")
 def send_message_task(self, message_id: int):
     """Send one outbox message; transient provider errors come back later with backoff."""
-    outcome = sending.send_message(message_id)
+    outcome = sending.send_message(message_id=message_id)
     if outcome is not None and outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
 
@@ -20,7 +20,7 @@ def send_message_task(self, message_id: int):
 @shared_task(bind=True, acks_late=True, ignore_result=True, name="messaging.tasks.send_batch_task")
 def send_batch_task(self, message_ids: list[int]):
     """Send a batch of outbox messages in one task; transient failures come back one by one."""
-    for outcome in sending.send_batch(message_ids):
+    for outcome in sending.send_batch(message_ids=message_ids):
         if outcome.retry_in is not None:
             send_message_task.apply_async((outcome.message.pk,), countdown=outcome.retry_in)
 

@@ -48,7 +48,7 @@ def _expired(message: Message, now: datetime) -> bool:
     )
 
 
-def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Message]:
+def claim(*, message_ids: list[int], now: datetime | None = None) -> list[Message]:
     """Lock pending messages, decide each again, charge them and mark them `sending`, in one transaction.
 
     Returns the messages to hand to the provider now. Rows another worker holds are skipped; rows
@@ -81,7 +81,7 @@ def claim(message_ids: list[int], *, now: datetime | None = None) -> list[Messag
                 refund(message=message, note="blocked by consent at send time")
                 continue
             allowed.append(message)
-        paid = charge(allowed)
+        paid = charge(messages=allowed)
         sending = []
         for message in allowed:
             if message.pk not in paid:
@@ -116,7 +116,7 @@ def deliver(message: Message, *, sms_backend=None) -> SendResult:
     )
 
 
-def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | None = None) -> None:
+def record_sent(*, results: list[tuple[Message, SendResult]], now: datetime | None = None) -> None:
     """The provider took these messages: store their ids and move them to `sent`, in two queries."""
     if not results:
         return
@@ -133,7 +133,7 @@ def record_sent(results: list[tuple[Message, SendResult]], *, now: datetime | No
         message.sent_at = now
 
 
-def record_failure(message: Message, error: ProviderError, *, now: datetime | None = None) -> int | None:
+def record_failure(*, message: Message, error: ProviderError, now: datetime | None = None) -> int | None:
     """The provider failed: retry transient errors (returns the delay), settle permanent ones."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -156,14 +156,14 @@ def record_failure(message: Message, error: ProviderError, *, now: datetime | No
         refund(message=locked, note=f"provider refused: {error.code}")
         transitions.save(locked, ["error_code", "error_text", "charged", "updated_at"])
         if error.opted_out:
-            record_sms_opt_out(locked.client, note=f"provider error {error.code} on message {locked.pk}")
+            record_sms_opt_out(client=locked.client, note=f"provider error {error.code} on message {locked.pk}")
     message.refresh_from_db()
     return None
 
 
-def send_batch(message_ids: list[int]) -> list[SendOutcome]:
+def send_batch(*, message_ids: list[int]) -> list[SendOutcome]:
     """Claim, deliver and record a batch of messages; one provider call per message, never two."""
-    messages = claim(message_ids)
+    messages = claim(message_ids=message_ids)
     if not messages:
         return []
     sms_backend = get_sms_backend() if any(m.channel == Message.Channel.SMS for m in messages) else None
@@ -172,12 +172,12 @@ def send_batch(message_ids: list[int]) -> list[SendOutcome]:
         try:
             sent.append((message, deliver(message, sms_backend=sms_backend)))
         except ProviderError as error:
-            outcomes.append(SendOutcome(message, retry_in=record_failure(message, error)))
-    record_sent(sent)
+            outcomes.append(SendOutcome(message, retry_in=record_failure(message=message, error=error)))
+    record_sent(results=sent)
     return outcomes + [SendOutcome(message) for message, _ in sent]
 
 
-def send_message(message_id: int) -> SendOutcome | None:
+def send_message(*, message_id: int) -> SendOutcome | None:
     """Send one message (see send_batch); None when there was nothing to send."""
-    outcomes = send_batch([message_id])
+    outcomes = send_batch(message_ids=[message_id])
     return outcomes[0] if outcomes else None

@@ -96,7 +96,7 @@ def apply_delivery_report(message_id: int, *, provider_id: str, status: str, err
             fields.append("charged")
         transitions.save(message, fields)
         if error_code == "21610":
-            record_sms_opt_out(message.client, note=f"Twilio 21610 on message {message.pk}")
+            record_sms_opt_out(client=message.client, note=f"Twilio 21610 on message {message.pk}")
     return True
 
 
@@ -114,7 +114,7 @@ def twilio_inbound(request):
     note = f"inbound SMS {request.POST.get('MessageSid', '')}: {request.POST.get('Body', '')[:80]}"
     if opt_out_type == "STOP" or body in STOP_WORDS:
         for client in clients:
-            record_sms_opt_out(client, note=note)
+            record_sms_opt_out(client=client, note=note)
     elif opt_out_type == "START" or body in START_WORDS:
         # Lifts the suppression only: consents withdrawn stay withdrawn until the client grants again.
         Client.objects.filter(pk__in=[c.pk for c in clients], sms_suppression=SuppressionReason.OPTED_OUT).update(

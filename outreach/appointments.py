@@ -26,7 +26,7 @@ def _allowed_channels(client: Client, kind: str, *, now=None) -> list[str]:
     return [channel.value for channel in SENDABLE_CHANNELS if decide(state, kind, channel).allowed]
 
 
-def notify(appointment: Appointment, kind: str, *, channels: list[str] | None = None, now=None,
+def notify(*, appointment: Appointment, kind: str, channels: list[str] | None = None, now=None,
            context: dict | None = None) -> list[Message]:
     """Queue an appointment message on every channel the policy allows now (the worker decides again).
 
@@ -52,7 +52,7 @@ def book_appointment(*, salon: Salon, client: Client, starts_at: datetime, ends_
                               staff_member=staff_member)
     appointment.full_clean()
     appointment.save()
-    notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION)
+    notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CONFIRMATION)
     return appointment
 
 
@@ -70,18 +70,18 @@ def save_at_desk(*, appointment: Appointment) -> Appointment:
         appointment.cancelled_by = ""
     appointment.save()
     if previous is None:
-        notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION)
+        notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CONFIRMATION)
     else:
-        after_status_change(appointment, previous)
+        after_status_change(appointment=appointment, previous_status=previous)
     return appointment
 
 
-def after_status_change(appointment: Appointment, previous_status: str, *, now=None) -> None:
+def after_status_change(*, appointment: Appointment, previous_status: str, now=None) -> None:
     """What follows a saved status change: a cancellation notice, or a visit and a review request."""
     if appointment.status == previous_status:
         return
     if appointment.status == Appointment.Status.CANCELLED:
-        notify(appointment, MessageKind.APPOINTMENT_CANCELLATION, now=now)
+        notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CANCELLATION, now=now)
     elif appointment.status == Appointment.Status.DONE:
         visit = appointment.starts_at.astimezone(ZoneInfo(appointment.salon.time_zone)).date()
         client = appointment.client
@@ -91,7 +91,8 @@ def after_status_change(appointment: Appointment, previous_status: str, *, now=N
         # One review request is enough: email first (it usually costs nothing), else SMS.
         allowed = _allowed_channels(client, MessageKind.REVIEW_REQUEST, now=now)
         if allowed:
-            notify(appointment, MessageKind.REVIEW_REQUEST, channels=sorted(allowed, key=("email", "sms").index)[:1])
+            notify(appointment=appointment, kind=MessageKind.REVIEW_REQUEST,
+                   channels=sorted(allowed, key=("email", "sms").index)[:1])
 
 
 def _set_status(appointment: Appointment, status: str, *, now=None, **fields) -> Appointment:
@@ -101,7 +102,7 @@ def _set_status(appointment: Appointment, status: str, *, now=None, **fields) ->
         appointment.status = status
         for name, value in fields.items():
             setattr(appointment, name, value)
-        after_status_change(appointment, previous, now=now)
+        after_status_change(appointment=appointment, previous_status=previous, now=now)
     return appointment
 
 
@@ -169,6 +170,6 @@ def send_reminders(*, now=None) -> ReminderRun:
             continue  # a late run at night waits for the morning like everyone else
         due += 1
         with transaction.atomic():
-            queued += sum(1 for m in notify(appointment, MessageKind.APPOINTMENT_REMINDER, now=now)
+            queued += sum(1 for m in notify(appointment=appointment, kind=MessageKind.APPOINTMENT_REMINDER, now=now)
                           if m.created_now and m.status == Message.Status.PENDING)
     return ReminderRun(due=due, queued=queued)

@@ -1,8 +1,6 @@
 """Reads for campaigns: the audience as one set-based query over the current-state table, and the preview."""
 
 from calendar import monthrange
-from collections import Counter
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -16,8 +14,8 @@ from consents.models import Action, ConsentState
 from consents.policy import decide
 from consents.selectors import client_states
 from core.vocabulary import MessageKind, Purpose
-from credits.models import CreditAccount
 from messaging.services import price, render
+from outreach.preview import SendPreview, balance_of
 
 PREVIEW_BATCH = 500
 
@@ -80,28 +78,6 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Cli
     return queryset
 
 
-@dataclass
-class CampaignPreview:
-    """What starting (or continuing) a campaign would do: who gets it, who is skipped and why, the cost."""
-
-    eligible: int = 0
-    skipped: Counter = field(default_factory=Counter)  # reason sentence → clients
-    cost: int = 0
-    balance: int = 0
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-    @property
-    def skipped_reasons(self) -> list[tuple[str, int]]:
-        return self.skipped.most_common()
-
-    @property
-    def short_of_credit(self) -> int:
-        return max(0, self.cost - self.balance)
-
-
 def unit_prices(campaign: Campaign, languages) -> dict[str, int]:
     """Credits per message in each language, priced from the really rendered text."""
     salon = campaign.salon
@@ -116,21 +92,20 @@ def unit_prices(campaign: Campaign, languages) -> dict[str, int]:
     return prices
 
 
-def preview(campaign: Campaign, *, now: datetime | None = None) -> CampaignPreview:
+def preview(campaign: Campaign, *, now: datetime | None = None) -> SendPreview:
     """Eligible count, skipped count by reason and the credit cost against the balance.
 
     Eligible and cost come from grouped queries over the audience; the reasons come from the send
     policy run over the rest of the segment in batches, so the staff read the policy's own sentences.
     """
     now = now or timezone.now()
-    result = CampaignPreview()
+    result = SendPreview(channel=campaign.channel)
     chosen = audience(campaign, now=now)
     by_language = dict(chosen.order_by().values_list("language").annotate(n=Count("pk")))
     result.eligible = sum(by_language.values())
     prices = unit_prices(campaign, by_language)
     result.cost = sum(prices[language] * n for language, n in by_language.items())
-    result.balance = CreditAccount.objects.filter(salon_id=campaign.salon_id).values_list("balance", flat=True).first()
-    result.balance = result.balance or 0
+    result.balance = balance_of(campaign.salon_id)
 
     rest = segment(campaign).exclude(pk__in=chosen.values("pk"))
     if campaign.pk:

@@ -64,8 +64,10 @@ def run_batch(*, campaign_id: int, size: int = BATCH_SIZE) -> bool:
 def _send(campaign: Campaign, client) -> Message:
     dedupe_key = f"campaign:{campaign.pk}:{client.pk}"
     if campaign.kind == Campaign.Kind.REPERMISSION:
-        return send_consent_request(client, campaign.channel, by=campaign.created_by, repermission_outreach=True,
-                                    dedupe_key=dedupe_key)
+        return send_consent_request(
+            client=client, channel=campaign.channel, by=campaign.created_by, repermission_outreach=True,
+            dedupe_key=dedupe_key,
+        )
     subject, text = campaign.text_for(client.language)
     return enqueue_message(client=client, kind=campaign.message_kind, channel=campaign.channel,
                            dedupe_key=dedupe_key, context={"text": text, "subject": subject})

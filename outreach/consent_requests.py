@@ -3,8 +3,6 @@
 These join the register to the outbox, so they live apart from the register's own services.
 """
 
-from collections import Counter
-from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,12 +16,12 @@ from consents.receipts import receipt_lines
 from consents.selectors import client_state, client_states
 from consents.services import ConsentChange, Evidence, record_consent
 from core.vocabulary import MessageKind, Purpose
-from credits.models import CreditAccount
 from messaging.models import Message
 from messaging.services import enqueue_message, price, render
+from outreach.preview import SendPreview, balance_of
 
 
-def send_consent_request(client: Client, channel: str, *, by=None, repermission_outreach: bool = False,
+def send_consent_request(*, client: Client, channel: str, by=None, repermission_outreach: bool = False,
                          dedupe_key: str = "") -> Message:
     """Create a request link for the client and queue the request on a channel.
 
@@ -43,7 +41,7 @@ def send_consent_request(client: Client, channel: str, *, by=None, repermission_
     return message
 
 
-def send_receipt(client: Client, events, *, reply_channel: str = "") -> Message:
+def send_receipt(*, client: Client, events, reply_channel: str = "") -> Message:
     """Queue a receipt of the choices just recorded: by email where allowed, else on the channel used."""
     state = client_state(client)
     email_ok = decide(state, MessageKind.CONSENT_RECEIPT, "email", reply_channel=reply_channel).allowed
@@ -73,7 +71,7 @@ def submit_choices(*, link: ConsentLink, changes: list[ConsentChange], evidence:
                                 skip_unchanged=True)
         ConsentLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now())
         if events:
-            send_receipt(client, events, reply_channel=link.channel)
+            send_receipt(client=client, events=events, reply_channel=link.channel)
     return events
 
 
@@ -85,33 +83,13 @@ def unsubscribe_marketing_email(*, link: ConsentLink, evidence: Evidence) -> lis
     )
 
 
-@dataclass
-class RequestPreview:
-    """What a bulk privacy authorisation request would do, before the staff confirm it."""
-
-    channel: str
-    to_send: list[Client] = field(default_factory=list)
-    skipped: Counter = field(default_factory=Counter)  # the policy's sentence → how many
-    cost: int = 0
-    balance: int = 0
-
-    @property
-    def skipped_reasons(self) -> list[tuple[str, int]]:
-        return self.skipped.most_common()
-
-    @property
-    def short_of_credit(self) -> int:
-        """How many credits are missing; those requests would be held until a top-up."""
-        return max(0, self.cost - self.balance)
-
-
-def preview_consent_requests(clients: list[Client], channel: str, *, now=None) -> RequestPreview:
+def preview_consent_requests(clients: list[Client], channel: str, *, now=None) -> SendPreview:
     """Decide, for each client, whether a request would go on `channel`, and what it would cost.
 
     The cost is priced from the real message text in each client's language (a link of the real
     length), so the figure matches what the outbox will charge. Assumes one salon's clients.
     """
-    preview = RequestPreview(channel=channel)
+    preview = SendPreview(channel=channel)
     if not clients:
         return preview
     states = client_states(clients, now=now)
@@ -127,9 +105,9 @@ def preview_consent_requests(clients: list[Client], channel: str, *, now=None) -
                                     context={"salon": client.salon, "client": client, "link": sample_link})
             prices[client.language] = price(client.salon, channel, body)[2]
         preview.to_send.append(client)
+        preview.eligible += 1
         preview.cost += prices[client.language]
-    salon = clients[0].salon
-    preview.balance = CreditAccount.objects.filter(salon=salon).values_list("balance", flat=True).first() or 0
+    preview.balance = balance_of(clients[0].salon_id)
     return preview
 
 

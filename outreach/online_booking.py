@@ -207,8 +207,9 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
                     client=client, source=Source.BOOKING_WIDGET, evidence=evidence,
                     changes=[ConsentChange(purpose, True, channel, wordings[purpose]) for purpose, channel in ticked],
                 )
-            token = new_manage_link(appointment)
-            notify(appointment, MessageKind.APPOINTMENT_CONFIRMATION, now=now, context={"link": manage_url(token)})
+            token = new_manage_link(appointment=appointment)
+            notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CONFIRMATION, now=now,
+                   context={"link": manage_url(token)})
     except _Overlap:
         raise taken() from None
     except IntegrityError as error:
@@ -235,7 +236,7 @@ def _client_for(salon, *, number, email, first_name, last_name, language) -> tup
     return client, True, flagged
 
 
-def new_manage_link(appointment: Appointment) -> str:
+def new_manage_link(*, appointment: Appointment) -> str:
     """A manage link for an appointment; returns the raw token (only its hash is kept)."""
     _link, token = ManageLink.issue(
         appointment=appointment, expires_at=appointment.starts_at + timedelta(days=MANAGE_LINK_DAYS_AFTER)
@@ -274,7 +275,7 @@ def cancellation_refusal(appointment: Appointment, settings_: BookingSettings | 
     return ""
 
 
-def cancel_online(link: ManageLink, *, now: datetime | None = None) -> Appointment:
+def cancel_online(*, link: ManageLink, now: datetime | None = None) -> Appointment:
     """The client cancels through the manage link: before the deadline, once; a cancellation notice follows."""
     now = now or timezone.now()
     with transaction.atomic():

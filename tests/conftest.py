@@ -2,6 +2,7 @@ import pytest
 from django.db import connection
 
 from consents.selectors import current_wording
+from messaging.backends import locmem
 from salons.models import Membership
 
 from .factories import ClientFactory, MembershipFactory, SalonFactory, UserFactory
@@ -17,6 +18,18 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "postgres" in item.keywords:
                 item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def sms_outbox(settings):
+    """Every test sends SMS to an empty locmem outbox, `messaging.backends.locmem.outbox` (like mail.outbox).
+
+    A test that needs another provider sets `settings.SMS_BACKEND` itself (as `fake_twilio` does).
+    """
+    settings.SMS_BACKEND = "locmem"
+    locmem.outbox.clear()
+    yield locmem.outbox
+    locmem.outbox.clear()
 
 
 @pytest.fixture

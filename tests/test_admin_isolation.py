@@ -12,14 +12,13 @@ EXPECTED_MODELS and `salon_objects()` creates one of it.
 """
 
 import re
-from datetime import date, time, timedelta
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.contrib.contenttypes.models import ContentType
-from django.core.files.base import ContentFile
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -37,9 +36,22 @@ from messaging.models import Message
 from outreach.credits import top_up
 from rights.erasure import request_erasure
 from salons.models import Membership, Salon
-from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    CampaignFactory,
+    ClientFactory,
+    ClosedDayFactory,
+    ConsentScanFactory,
+    MembershipFactory,
+    MessageFactory,
+    OpeningHoursFactory,
+    SalonFactory,
+    ServiceFactory,
+    SuppressedContactFactory,
+)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # two walks of every admin URL: ~10 s each
 
 # Every model in the admin and what keeps another salon out of it. A model added to the admin
 # without a line here fails the walk: decide how it is scoped, then add it.
@@ -94,14 +106,11 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
     [event] = record_consent(client=client, changes=[ConsentChange("marketing", True, "sms", wording)],
                              source=Source.IN_PERSON, actor=owner, evidence=Evidence(note=f"{tag} evidence"))
     entry = top_up(salon=salon, amount=100, note=f"{tag} top-up", actor=owner)
-    message = Message.objects.create(
-        salon=salon, client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
-        language="it", recipient=str(client.phone), body=f"{tag} reminder body", reason_text=f"{tag} reason",
-        segments=1, cost=1, dedupe_key=f"{tag}:reminder",
-    )
+    message = MessageFactory(client=client, appointment=appointment, recipient=str(client.phone),
+                             body=f"{tag} reminder body", reason_text=f"{tag} reason", segments=1, cost=1,
+                             dedupe_key=f"{tag}:reminder")
     link, _token = new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel="sms", by=owner)
-    scan = ConsentScan.objects.create(salon=salon, client=client, uploaded_by=owner, sha256="0" * 64,
-                                      file=ContentFile(b"%PDF-1.4", name=f"{tag}-form.pdf"))
+    scan = ConsentScanFactory(client=client, uploaded_by=owner, file__filename=f"{tag}-form.pdf")
     attempt = {"username": owner.username, "ip_address": "192.0.2.1", "user_agent": f"{tag} agent",
                "http_accept": "*/*", "path_info": "/admin/login/"}
     return {
@@ -120,14 +129,13 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
         CreditEntry: entry,
         Message: message,
         ErasureRequest: request_erasure(client=client, source="form_link"),
-        SuppressedContact: SuppressedContact.objects.create(salon=salon, kind="phone", digest=f"{tag}".ljust(64, "0")),
-        BookingSettings: BookingSettings.objects.create(salon=salon, allowed_site_origins=f"https://{tag.lower()}.example"),
-        Service: Service.objects.create(salon=salon, names={salon.language: f"{tag} service"}, duration_minutes=30,
-                                        price_display=f"{tag} €35"),
-        OpeningHours: OpeningHours.objects.create(salon=salon, weekday=0, opens=time(9), closes=time(18)),
-        ClosedDay: ClosedDay.objects.create(salon=salon, date=date(2030, 12, 25), reason=f"{tag} holiday"),
-        Campaign: Campaign.objects.create(salon=salon, name=f"{tag} campaign", segments=["prospect"],
-                                          texts={"it": f"{tag} campaign text"}, created_by=owner),
+        SuppressedContact: SuppressedContactFactory(salon=salon, digest=f"{tag}".ljust(64, "0")),
+        BookingSettings: BookingSettingsFactory(salon=salon, allowed_site_origins=f"https://{tag.lower()}.example"),
+        Service: ServiceFactory(salon=salon, names={salon.language: f"{tag} service"}, price_display=f"{tag} €35"),
+        OpeningHours: OpeningHoursFactory(salon=salon),
+        ClosedDay: ClosedDayFactory(salon=salon, reason=f"{tag} holiday"),
+        Campaign: CampaignFactory(salon=salon, name=f"{tag} campaign", segments=["prospect"],
+                                  texts={"it": f"{tag} campaign text"}, created_by=owner),
         AccessAttempt: AccessAttempt.objects.create(**attempt, get_data="", post_data="", failures_since_start=2),
         AccessLog: AccessLog.objects.create(**attempt),
         AccessFailureLog: AccessFailureLog.objects.create(**attempt),

@@ -46,7 +46,8 @@ def test_agenda_opens_on_today_in_the_salons_time_zone(client, member, salon):
     book(salon, starts_at=at_rome(today + timedelta(days=1), 10), first_name="Tomorrow")
     client.force_login(member)
     page = agenda(client)
-    assert "Today Rossi" in page and "Tomorrow Rossi" not in page
+    assert "Today Rossi" in page
+    assert "Tomorrow Rossi" not in page
     assert "10:00–10:45" in page
 
 
@@ -56,7 +57,8 @@ def test_at_2330_utc_the_agenda_already_shows_the_next_day_in_rome(client, membe
     client.force_login(member)
     monkeypatch.setattr(timezone, "now", lambda: late)
     page = agenda(client)
-    assert "16 January 2026" in page and "Midnight Rossi" in page
+    assert "16 January 2026" in page
+    assert "Midnight Rossi" in page
     assert "00:30–01:15" in page
 
 
@@ -65,16 +67,21 @@ def test_an_appointment_at_2330_utc_belongs_to_the_next_local_day(client, member
     client.force_login(member)
     assert "Late Rossi" not in agenda(client, date(2026, 7, 1))
     page = agenda(client, date(2026, 7, 2))
-    assert "Late Rossi" in page and "01:30–02:15" in page
+    assert "Late Rossi" in page
+    assert "01:30–02:15" in page
 
 
 def test_previous_and_next_day_links_move_one_day(client, member, salon):
     book(salon, starts_at=at_rome(date(2026, 3, 10), 9), first_name="Tuesday")
     client.force_login(member)
     page = agenda(client, date(2026, 3, 10))
-    assert "Tuesday" in page and "10 March 2026" in page
-    assert 'href="?day=2026-03-09"' in page and 'href="?day=2026-03-11"' in page
-    assert "Previous day" in page and "Next day" in page and "Today" in page
+    assert "Tuesday" in page
+    assert "10 March 2026" in page
+    assert 'href="?day=2026-03-09"' in page
+    assert 'href="?day=2026-03-11"' in page
+    assert "Previous day" in page
+    assert "Next day" in page
+    assert "Today" in page
     assert "Tuesday Rossi" not in agenda(client, date(2026, 3, 11))
 
 
@@ -93,7 +100,8 @@ def test_red_warning_for_a_client_who_never_granted_data_processing(client, memb
     page = agenda(client, day)
     assert "Unasked Rossi" in page
     assert page.count(WARNING) == 1
-    assert 'class="no-consent' in page and "⚠" in page
+    assert 'class="no-consent' in page
+    assert "⚠" in page
     assert "1 without consent to data processing" in page
 
 
@@ -104,7 +112,8 @@ def test_no_warning_once_data_processing_is_granted(client, member, salon, wordi
     client.force_login(member)
     page = agenda(client, day)
     assert "Consenting Rossi" in page
-    assert WARNING not in page and "Send privacy authorisation" not in page
+    assert WARNING not in page
+    assert "Send privacy authorisation" not in page
 
 
 def test_warning_returns_when_data_processing_is_withdrawn(client, member, salon, wording):
@@ -142,10 +151,12 @@ def test_staff_see_only_their_salons_agenda(client, member, outsider, salon, oth
     book(other_salon, starts_at=at_rome(day, 9), first_name="Theirs")
     client.force_login(member)
     page = agenda(client, day)
-    assert "Mine Rossi" in page and "Theirs Rossi" not in page
+    assert "Mine Rossi" in page
+    assert "Theirs Rossi" not in page
     client.force_login(outsider)
     page = agenda(client, day)
-    assert "Theirs Rossi" in page and "Mine Rossi" not in page
+    assert "Theirs Rossi" in page
+    assert "Mine Rossi" not in page
 
 
 def test_a_user_of_no_salon_is_refused_the_agenda(client, salon):
@@ -187,10 +198,12 @@ def test_agenda_reads_in_constant_queries_for_5_or_50_appointments(client, membe
     client.force_login(member)
     book_until(5)
     page, queries_for_5 = read_agenda()
-    assert page.count(WARNING) == 3 and page.count("Stefano") == 5
+    assert page.count(WARNING) == 3
+    assert page.count("Stefano") == 5
     book_until(50)
     page, queries_for_50 = read_agenda()
-    assert page.count(WARNING) == 25 and page.count("Stefano") == 50
+    assert page.count(WARNING) == 25
+    assert page.count("Stefano") == 50
     assert queries_for_50 == queries_for_5
 
 
@@ -228,7 +241,8 @@ def test_change_form_of_an_appointment_without_consent_shows_the_warning(client,
     client.force_login(member)
     url = reverse("admin:appointments_appointment_change", args=[appointment.pk])
     page = client.get(url).text
-    assert WARNING in page and "Unasked Rossi has not given consent to data processing:" in page
+    assert WARNING in page
+    assert "Unasked Rossi has not given consent to data processing:" in page
     grant_data_processing(appointment.client, wording)
     assert WARNING not in client.get(url).text
 

@@ -11,7 +11,6 @@ from clients.models import Client
 from clients.services import mark_dormant
 from consents.models import Source
 from consents.services import grant, withdraw
-from messaging.backends import locmem
 from messaging.models import Message
 from outreach.appointments import (
     book_appointment,
@@ -22,15 +21,10 @@ from outreach.appointments import (
     send_reminders,
 )
 from outreach.credits import top_up
-from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
+from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 ROME, HELSINKI = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Helsinki")
-
-
-@pytest.fixture(autouse=True)
-def empty_outbox():
-    locmem.outbox.clear()
 
 
 @pytest.fixture
@@ -78,7 +72,8 @@ def test_done_moves_the_last_visit_and_asks_for_a_review_only_with_data_processi
         appointment = AppointmentFactory(client=client, starts_at=datetime(2026, 5, 2, 23, 30, tzinfo=ROME))
         complete_appointment(appointment=appointment)
         client.refresh_from_db()
-        assert client.last_visit.isoformat() == "2026-05-02" and client.lifecycle == "client"
+        assert client.last_visit.isoformat() == "2026-05-02"
+        assert client.lifecycle == "client"
     assert kinds(with_dp) == [("review_request", "sms")]  # no service preference: the default channel
     assert kinds(without) == []
 
@@ -146,18 +141,18 @@ def test_mark_dormant_is_set_based_per_salon(rome):
     recent_rome = ClientFactory(salon=rome, last_visit=date(2026, 6, 1), lifecycle="dormant")
     old_helsinki = ClientFactory(salon=helsinki, last_visit=date(2026, 3, 1), lifecycle="client")
     changed = mark_dormant(today=date(2026, 11, 22))
-    assert changed[rome.pk] == (1, 1) and changed[helsinki.pk] == (1, 0)
+    assert changed[rome.pk] == (1, 1)
+    assert changed[helsinki.pk] == (1, 0)
     states = dict(Client.objects.values_list("pk", "lifecycle"))
-    assert states[old_rome.pk] == "dormant" and states[recent_rome.pk] == "client"
+    assert states[old_rome.pk] == "dormant"
+    assert states[recent_rome.pk] == "client"
     assert states[old_helsinki.pk] == "dormant"
 
 
 def test_booking_from_the_admin_sends_the_confirmation(client, member, rome, django_capture_on_commit_callbacks):
     from django.urls import reverse
 
-    from salons.models import Membership
-
-    Membership.objects.create(salon=rome, user=member)
+    MembershipFactory(salon=rome, user=member)
     giulia = ClientFactory(salon=rome, first_name="Giulia")
     client.force_login(member)
     with django_capture_on_commit_callbacks(execute=True):

@@ -12,7 +12,15 @@ from appointments.models import Appointment
 from booking.models import BookingSettings, ClosedDay, OpeningHours, Service
 from booking.selectors import slots_for
 from salons.models import Membership
-from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    ClosedDayFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    SalonFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +31,11 @@ ROME = ZoneInfo("Europe/Rome")
 
 @pytest.fixture
 def cut(salon, owner, member):
-    BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30)
-    OpeningHours.objects.create(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
-    OpeningHours.objects.create(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(14), closes=time(18))
-    service = Service.objects.create(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60,
-                                     price_display="€35")
-    service.staff.set([owner, member])
-    return service
+    BookingSettingsFactory(salon=salon, slot_step_minutes=30)
+    OpeningHoursFactory(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
+    OpeningHoursFactory(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(14), closes=time(18))
+    return ServiceFactory(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60, price_display="€35",
+                          staff=[owner, member])
 
 
 # --- validation -------------------------------------------------------------------------------------------
@@ -74,7 +80,7 @@ def test_the_salon_must_close_after_it_opens(salon):
 
 
 def test_a_lunch_break_is_two_intervals_but_they_may_not_overlap(salon):
-    OpeningHours.objects.create(salon=salon, weekday=0, opens=time(9), closes=time(13))
+    OpeningHoursFactory(salon=salon, weekday=0, opens=time(9), closes=time(13))
     OpeningHours(salon=salon, weekday=0, opens=time(14), closes=time(18)).full_clean()
     OpeningHours(salon=salon, weekday=1, opens=time(12), closes=time(18)).full_clean()
     with pytest.raises(ValidationError):
@@ -82,7 +88,7 @@ def test_a_lunch_break_is_two_intervals_but_they_may_not_overlap(salon):
 
 
 def test_a_day_is_closed_once_per_salon(salon, other_salon):
-    ClosedDay.objects.create(salon=salon, date=MONDAY, reason="Ferragosto")
+    ClosedDayFactory(salon=salon, date=MONDAY, reason="Ferragosto")
     ClosedDay(salon=other_salon, date=MONDAY).full_clean()
     with pytest.raises(ValidationError):
         ClosedDay(salon=salon, date=MONDAY).full_clean()
@@ -112,7 +118,7 @@ def local_starts(slots):
 
 def book(salon, staff, start_hour, minutes=60, status=Appointment.Status.BOOKED):
     start = datetime.combine(MONDAY, time(start_hour), tzinfo=ROME)
-    return AppointmentFactory(client=ClientFactory(salon=salon), staff_member=staff, starts_at=start,
+    return AppointmentFactory(salon=salon, staff_member=staff, starts_at=start,
                               ends_at=start + timedelta(minutes=minutes), status=status)
 
 
@@ -148,9 +154,9 @@ def test_a_staff_member_busy_in_another_salon_is_busy_here_too(salon, other_salo
 
 
 def test_no_slots_on_a_closed_day_when_booking_is_off_or_for_another_salons_service(salon, other_salon, cut):
-    other_service = Service.objects.create(salon=other_salon, names={"it": "Piega"}, duration_minutes=30)
+    other_service = ServiceFactory(salon=other_salon, names={"it": "Piega"}, duration_minutes=30)
     assert slots_for(salon=salon, service=other_service, day=MONDAY, now=NOW) == []
-    ClosedDay.objects.create(salon=salon, date=MONDAY, reason="Festa")
+    ClosedDayFactory(salon=salon, date=MONDAY, reason="Festa")
     assert slots_for(salon=salon, service=cut, day=MONDAY, now=NOW) == []
     ClosedDay.objects.all().delete()
     BookingSettings.objects.filter(salon=salon).update(enabled=False)
@@ -160,7 +166,8 @@ def test_no_slots_on_a_closed_day_when_booking_is_off_or_for_another_salons_serv
 def test_someone_who_left_the_salon_is_not_offered(salon, cut, member):
     Membership.objects.filter(salon=salon, user=member).delete()
     slots = slots_for(salon=salon, service=cut, day=MONDAY, now=NOW)
-    assert slots and all(member.pk not in s.staff_ids_free for s in slots)
+    assert slots
+    assert all(member.pk not in s.staff_ids_free for s in slots)
 
 
 def test_minimum_notice_and_horizon_come_from_the_salons_settings(salon, cut):
@@ -179,7 +186,8 @@ def test_slots_take_a_constant_number_of_queries(salon, cut, owner, member, appo
     with django_assert_max_num_queries(5):
         slots = slots_for(salon=salon, service=cut, day=MONDAY, now=NOW)
     by_start = {local_starts([s])[0]: set(s.staff_ids_free) for s in slots}
-    assert by_start["09:00"] == {owner.pk, member.pk} and by_start["14:00"] == {member.pk}
+    assert by_start["09:00"] == {owner.pk, member.pk}
+    assert by_start["14:00"] == {member.pk}
 
 
 # --- admin -------------------------------------------------------------------------------------------------
@@ -235,7 +243,8 @@ def test_a_staff_member_can_view_but_not_edit_the_catalogue(client, salon, membe
     client.force_login(member)
     assert "Taglio" in client.get(reverse("admin:booking_service_changelist")).text
     page = client.get(reverse("admin:booking_service_change", args=[cut.pk]))
-    assert page.status_code == 200 and 'name="_save"' not in page.text
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.text
     assert client.get(reverse("admin:booking_service_add")).status_code == 403
     response = client.post(reverse("admin:booking_service_change", args=[cut.pk]), {
         "salon": salon.pk, "names": '{"it": "Rasato"}', "duration_minutes": 5, "ordering": 0,
@@ -250,19 +259,24 @@ def test_a_staff_member_can_view_but_not_edit_the_catalogue(client, salon, membe
 
 
 def test_an_outsider_sees_nothing_of_the_salons_catalogue(client, outsider, salon, cut):
-    ClosedDay.objects.create(salon=salon, date=MONDAY, reason="Ferragosto")
+    ClosedDayFactory(salon=salon, date=MONDAY, reason="Ferragosto")
     client.force_login(outsider)
     for name in ("service", "openinghours", "closedday", "bookingsettings"):
         page = client.get(reverse(f"admin:booking_{name}_changelist"))
         assert page.status_code == 200
-        assert "Taglio" not in page.text and "Ferragosto" not in page.text and "Salone Aurora" not in page.text
+        assert "Taglio" not in page.text
+        assert "Ferragosto" not in page.text
+        assert "Salone Aurora" not in page.text
     response = client.get(reverse("admin:booking_service_change", args=[cut.pk]))
-    assert response.status_code == 302 and response.url == reverse("admin:index")
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
     add_page = client.get(reverse("admin:booking_service_add")).text
-    assert "Salone Aurora" not in add_page and ">owner<" not in add_page and ">member<" not in add_page
+    assert "Salone Aurora" not in add_page
+    assert ">owner<" not in add_page
+    assert ">member<" not in add_page
 
 
 def test_a_new_salon_has_no_catalogue_and_no_slots(db):
     salon = SalonFactory()
-    service = Service.objects.create(salon=salon, names={"it": "Taglio"}, duration_minutes=30)
+    service = ServiceFactory(salon=salon, names={"it": "Taglio"}, duration_minutes=30)
     assert slots_for(salon=salon, service=service, day=MONDAY, now=NOW) == []

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments.models import Appointment
-from booking.models import BookingSettings, ManageLink, OpeningHours, Service
+from booking.models import ManageLink
 from booking.selectors import slots_for_days
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
@@ -26,7 +26,14 @@ from consents.services import publish_wording
 from messaging.models import Message
 from outreach.forms import FORM_SALT
 from rights.erasure import erase_client
-from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    ClientFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,19 +49,16 @@ def _fresh_rate_limits():
 
 @pytest.fixture
 def booking(salon):
-    settings = BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30, min_notice_minutes=0,
-                                              allowed_site_origins="https://www.aurora.example")
-    for weekday in range(7):
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(0, 0), closes=time(23, 30))
+    settings = BookingSettingsFactory(salon=salon, slot_step_minutes=30, min_notice_minutes=0,
+                                      allowed_site_origins="https://www.aurora.example")
+    OpeningHoursFactory.every_day(salon=salon, opens=time(0, 0), closes=time(23, 30))
     return settings
 
 
 @pytest.fixture
 def cut(salon, owner, booking):
-    service = Service.objects.create(salon=salon, names={"it": "Taglio", "en": "Cut", "fi": "Leikkaus"},
-                                     duration_minutes=60, price_display="€35")
-    service.staff.set([owner])
-    return service
+    return ServiceFactory(salon=salon, names={"it": "Taglio", "en": "Cut", "fi": "Leikkaus"}, duration_minutes=60,
+                          price_display="€35", staff=[owner])
 
 
 def html(response) -> str:
@@ -102,21 +106,23 @@ def book(client, salon, cut, **fields):
 # --- the steps ---------------------------------------------------------------------------------------------
 
 def test_services_page_lists_what_can_be_booked(client, salon, cut, owner):
-    Service.objects.create(salon=salon, names={"it": "Colore"}, duration_minutes=90)  # nobody performs it
-    Service.objects.create(salon=salon, names={"it": "Piega"}, duration_minutes=30, active=False).staff.set([owner])
+    ServiceFactory(salon=salon, names={"it": "Colore"}, duration_minutes=90)  # nobody performs it
+    ServiceFactory(salon=salon, names={"it": "Piega"}, duration_minutes=30, active=False, staff=[owner])
 
     response = client.get(f"/b/{salon.slug}/?lang=it")
 
     assert response.status_code == 200
     page = html(response)
-    assert "Taglio" in page and "€35" in page
-    assert "Colore" not in page and "Piega" not in page
+    assert "Taglio" in page
+    assert "€35" in page
+    assert "Colore" not in page
+    assert "Piega" not in page
     assert 'lang="it"' in page
 
 
 @pytest.mark.parametrize("slug", ["nowhere", "aurora"])
 def test_unknown_salon_or_booking_off_is_a_clear_404(client, salon, slug):
-    BookingSettings.objects.create(salon=salon, enabled=False)
+    BookingSettingsFactory(salon=salon, enabled=False)
     response = client.get(f"/b/{slug}/")
     assert response.status_code == 404
     assert "does not take bookings online" in html(response)
@@ -136,10 +142,12 @@ def test_slots_page_lets_the_client_choose_the_staff_member(client, salon, cut, 
     anna = MembershipFactory(salon=salon, user__username="anna", user__first_name="Anna").user
     cut.staff.add(anna)
     page = html(client.get(f"/b/{salon.slug}/{cut.pk}/?lang=en"))
-    assert "Anyone available" in page and "Anna" in page
+    assert "Anyone available" in page
+    assert "Anna" in page
 
     urls = slot_urls(client, salon, cut, staff=anna.pk)
-    assert urls and all(f"staff={anna.pk}" in url for url in urls)
+    assert urls
+    assert all(f"staff={anna.pk}" in url for url in urls)
     appointment, _response = book(client, salon, cut, staff=str(anna.pk))
     assert appointment.staff_member == anna
 
@@ -173,7 +181,8 @@ def test_the_form_shows_the_privacy_notice_and_nothing_ticked(client, salon, cut
     assert "does not depend on these choices" in page
     assert re.findall(r'<input type="checkbox"[^>]*>', page)
     assert " checked" not in page
-    assert 'name="website"' in page and 'tabindex="-1"' in page  # the honeypot, out of the tab order
+    assert 'name="website"' in page  # the honeypot, out of the tab order
+    assert 'tabindex="-1"' in page
 
 
 # --- booking ---------------------------------------------------------------------------------------------------
@@ -188,7 +197,8 @@ def test_booking_with_nothing_ticked_writes_the_appointment_and_a_confirmation_w
     token = re.search(r"/m/([A-Za-z0-9_\-]{22})/", message.body).group(1)
     assert ManageLink.objects.get(appointment=appointment).token_hash == hashlib.sha256(token.encode()).hexdigest()
     done = client.get(response["Location"])
-    assert done.status_code == 200 and "Your appointment is booked" in html(done)
+    assert done.status_code == 200
+    assert "Your appointment is booked" in html(done)
 
 
 def test_ticked_boxes_become_register_entries_with_the_wording_shown(client, salon, cut, owner, wording):
@@ -224,7 +234,8 @@ def test_a_taken_time_answers_just_taken_with_the_next_free_times(client, salon,
     assert written() == before
     # Opening the link of a time taken since says so at once, before any typing.
     reopened = client.get(url)
-    assert reopened.status_code == 409 and "This time was just taken" in html(reopened)
+    assert reopened.status_code == 409
+    assert "This time was just taken" in html(reopened)
 
 
 def test_bad_details_get_clear_errors_in_the_clients_language_and_write_nothing(client, salon, cut):
@@ -279,7 +290,8 @@ def test_a_page_left_open_too_long_must_be_sent_again(client, salon, cut, monkey
     data = form_data(client, url)
     monkeypatch.setattr("outreach.forms.FORM_MAX_AGE", -1)
     response = post(client, url, data)
-    assert response.status_code == 400 and "open for too long" in html(response)
+    assert response.status_code == 400
+    assert "open for too long" in html(response)
 
 
 def test_the_honeypot_refuses_bots_and_writes_nothing(client, salon, cut):
@@ -297,7 +309,8 @@ def test_bookings_are_limited_per_phone(client, salon, cut):
     spellings = ["333 000 0001", "+39 333 0000001", "3330000001", "333-000-0001", "(333) 000 0001"]
     assert [post(client, url, {**data, "phone": phone}).status_code for phone in spellings] == [400] * 5
     response = post(client, url, {**data, "phone": "333 0000 001"})
-    assert response.status_code == 429 and "Please wait a moment" in html(response)
+    assert response.status_code == 429
+    assert "Please wait a moment" in html(response)
     assert post(client, url, {**data, "phone": "333 000 0002"}).status_code == 400  # another phone: not limited
 
 
@@ -308,12 +321,14 @@ def test_bookings_are_limited_per_ip(client, salon, cut, monkeypatch):
     for number in range(3):
         assert post(client, url, {**data, "phone": f"333 000 00{number:02d}"}).status_code == 400
     response = post(client, url, {**data, "phone": "333 000 0099"})
-    assert response.status_code == 429 and "Please wait a moment" in html(response)
+    assert response.status_code == 429
+    assert "Please wait a moment" in html(response)
 
 
 def test_a_bad_time_parameter_is_a_clear_400(client, salon, cut):
     response = client.get(f"/b/{salon.slug}/{cut.pk}/book/?at=tomorrow&lang=en")
-    assert response.status_code == 400 and "Choose one of the times offered" in html(response)
+    assert response.status_code == 400
+    assert "Choose one of the times offered" in html(response)
 
 
 def test_a_tampered_done_link_is_not_found(client, salon, cut):
@@ -342,7 +357,8 @@ def test_owners_see_the_embed_snippet(client, salon, booking, owner):
     response = client.get(reverse("admin:booking_bookingsettings_change", args=[booking.pk]))
     page = html(response)
     assert "&lt;iframe id=&quot;salonconsent-booking-aurora&quot; src=&quot;http" in page
-    assert f"/b/{salon.slug}/" in page and "salonconsentBookingHeight" in page
+    assert f"/b/{salon.slug}/" in page
+    assert "salonconsentBookingHeight" in page
 
 
 # --- the manage link --------------------------------------------------------------------------------------------
@@ -355,14 +371,16 @@ def manage_url(appointment, language="en") -> str:
 def test_the_manage_page_speaks_the_clients_language(client, salon, cut):
     appointment, _response = book(client, salon, cut, language="it")
     page = html(client.get(manage_url(appointment).split("?")[0]))
-    assert 'lang="it"' in page and "Disdici l’appuntamento" in page
+    assert 'lang="it"' in page
+    assert "Disdici l’appuntamento" in page
 
 
 def test_the_client_cancels_through_the_manage_link(client, salon, cut):
     appointment, _response = book(client, salon, cut)
     url = manage_url(appointment)
     page = client.get(url)
-    assert page.status_code == 200 and "Cancel the appointment" in html(page)
+    assert page.status_code == 200
+    assert "Cancel the appointment" in html(page)
 
     response = client.post(url, {"action": "cancel"})
 
@@ -371,7 +389,8 @@ def test_the_client_cancels_through_the_manage_link(client, salon, cut):
     assert (appointment.status, appointment.cancelled_by) == ("cancelled", "client")
     assert Message.objects.filter(appointment=appointment, kind="appointment_cancellation").exists()
     again = client.post(url, {"action": "cancel"})
-    assert again.status_code == 400 and "already cancelled" in html(again)
+    assert again.status_code == 400
+    assert "already cancelled" in html(again)
     assert Message.objects.filter(appointment=appointment, kind="appointment_cancellation").count() == 1
 
 
@@ -382,7 +401,8 @@ def test_too_late_to_cancel_online(client, salon, cut, booking):
     url = manage_url(appointment)
     assert "Cancel the appointment" not in html(client.get(url))
     response = client.post(url, {"action": "cancel"})
-    assert response.status_code == 400 and "too late to cancel online" in html(response)
+    assert response.status_code == 400
+    assert "too late to cancel online" in html(response)
     appointment.refresh_from_db()
     assert appointment.status == "booked"
 
@@ -390,7 +410,8 @@ def test_too_late_to_cancel_online(client, salon, cut, booking):
 def test_the_manage_link_opens_the_preference_page(client, salon, cut):
     appointment, _response = book(client, salon, cut)
     response = client.post(manage_url(appointment), {"action": "preferences"})
-    assert response.status_code == 302 and "/c/" in response["Location"]
+    assert response.status_code == 302
+    assert "/c/" in response["Location"]
     assert ConsentLink.objects.filter(client=appointment.client, kind="preferences").exists()
     assert client.get(response["Location"]).status_code == 200
 
@@ -409,7 +430,8 @@ def test_the_agenda_shows_online_bookings_and_client_cancellations(client, salon
     client.force_login(owner)
     local_day = appointment.starts_at.astimezone(ZoneInfo(salon.time_zone)).date()
     page = html(client.get(reverse("admin:appointments_appointment_agenda") + f"?day={local_day}"))
-    assert "Booked online" in page and "Cancelled by the client online" in page
+    assert "Booked online" in page
+    assert "Cancelled by the client online" in page
 
 
 def test_the_details_page_and_the_booking_take_a_bounded_number_of_queries(
@@ -440,7 +462,8 @@ def test_confirming_the_empty_form_says_what_is_missing(client, salon, cut):
 def test_a_bad_phone_is_reported_with_the_other_fields_in_one_round(client, salon, cut):
     url = slot_urls(client, salon, cut)[0]
     page = html(post(client, url, form_data(client, url, first_name="", phone="12")))
-    assert "Please enter your first name." in page and "is not a valid phone number" in page
+    assert "Please enter your first name." in page
+    assert "is not a valid phone number" in page
 
 
 def test_a_double_tap_on_confirm_books_once_and_answers_the_same(client, salon, cut):
@@ -449,7 +472,8 @@ def test_a_double_tap_on_confirm_books_once_and_answers_the_same(client, salon, 
     first, second = post(client, url, data), post(client, url, data)
     assert first.status_code == second.status_code == 302
     assert first["Location"] == second["Location"]
-    assert Appointment.objects.count() == 1 and ConsentEvent.objects.count() == 1
+    assert Appointment.objects.count() == 1
+    assert ConsentEvent.objects.count() == 1
     assert Message.objects.filter(kind="appointment_confirmation").count() == 1
 
 
@@ -479,7 +503,8 @@ def test_cancelling_asks_for_confirmation_first(client, salon, cut):
     appointment, _response = book(client, salon, cut)
     url = manage_url(appointment)
     response = client.post(url, {"action": "confirm_cancel"})
-    assert response.status_code == 200 and "Yes, cancel the appointment" in html(response)
+    assert response.status_code == 200
+    assert "Yes, cancel the appointment" in html(response)
     appointment.refresh_from_db()
     assert appointment.status == "booked"
 

@@ -13,15 +13,26 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments.models import Appointment
-from booking.models import BookingSettings, OpeningHours, Service
+from booking.models import OpeningHours
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState
 from consents.services import Evidence
 from messaging.models import Message
 from outreach.online_booking import SlotTaken, book_online
-from tests.factories import MembershipFactory, SalonFactory
+from tests.factories import (
+    BookingSettingsFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    SalonFactory,
+    ServiceFactory,
+)
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 WORKERS = 20
 NOW = datetime(2030, 6, 1, 8, tzinfo=UTC)
@@ -31,10 +42,9 @@ TEN = datetime(2030, 6, 3, 8, tzinfo=UTC)  # Monday 10:00 in Rome
 def test_twenty_parallel_bookings_of_one_slot_give_one_appointment_and_nineteen_slot_taken():
     salon = SalonFactory()
     stylist = MembershipFactory(salon=salon).user
-    BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30)
-    OpeningHours.objects.create(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
-    service = Service.objects.create(salon=salon, names={"it": "Taglio"}, duration_minutes=60)
-    service.staff.set([stylist])
+    BookingSettingsFactory(salon=salon, slot_step_minutes=30)
+    OpeningHoursFactory(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
+    service = ServiceFactory(salon=salon, names={"it": "Taglio"}, duration_minutes=60, staff=[stylist])
     start = threading.Barrier(WORKERS)
 
     def attempt(i):
@@ -61,8 +71,10 @@ def test_twenty_parallel_bookings_of_one_slot_give_one_appointment_and_nineteen_
     assert errors == []
     booked = [detail for kind, detail in outcomes if kind == "booked"]
     taken = [detail for kind, detail in outcomes if kind == "taken"]
-    assert len(booked) == 1 and len(taken) == WORKERS - 1
-    assert all(next_slots and TEN not in next_slots for next_slots in taken)
+    assert len(booked) == 1
+    assert len(taken) == WORKERS - 1
+    assert all(next_slots for next_slots in taken)
+    assert all(TEN not in next_slots for next_slots in taken)
 
     (winner,) = booked
     assert Appointment.objects.filter(salon=salon).count() == 1
@@ -80,11 +92,9 @@ def test_twenty_parallel_posts_of_the_booking_page_give_one_booking_and_nineteen
     monkeypatch.setattr("outreach.views.booking.POSTS_PER_IP", 1000)  # all twenty come from 127.0.0.1
     salon = SalonFactory()
     stylist = MembershipFactory(salon=salon).user
-    BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30, min_notice_minutes=0)
-    for weekday in range(7):
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(8), closes=time(20))
-    service = Service.objects.create(salon=salon, names={"it": "Taglio"}, duration_minutes=60)
-    service.staff.set([stylist])
+    BookingSettingsFactory(salon=salon, slot_step_minutes=30, min_notice_minutes=0)
+    OpeningHoursFactory.every_day(salon=salon, opens=time(8), closes=time(20))
+    service = ServiceFactory(salon=salon, names={"it": "Taglio"}, duration_minutes=60, staff=[stylist])
     day = timezone.now().date() + timedelta(days=2)
 
     def get(path):

@@ -20,19 +20,12 @@ from messaging.backends import locmem
 from messaging.models import Message
 from outreach.credits import top_up
 from rights.breach import affected_clients, breach_report
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
 WHAT_HAPPENED = "On 20 November a laptop with our booking records was stolen from the salon."
 CONTACT = "privacy@aurora.example or 06 1234 5678"
-
-
-@pytest.fixture(autouse=True)
-def empty_outboxes():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
 
 
 def age(client, days=30):
@@ -66,8 +59,7 @@ def book(salon, other_salon, owner):
     old = now - timedelta(days=25)
     Appointment.objects.filter(client=clients["untouched"]).update(created_at=old, updated_at=old)
     Appointment.objects.filter(pk=appointment.pk).update(created_at=old, updated_at=old)  # it took place in the window
-    Message.objects.create(salon=salon, client=clients["message"], kind=MessageKind.APPOINTMENT_REMINDER,
-                           channel="sms", language="it", body="Promemoria", dedupe_key="reminder:old")
+    MessageFactory(client=clients["message"])
     withdraw(client=clients["register"], purpose="marketing", channel="sms", source=Source.IN_PERSON, actor=owner)
     return clients
 
@@ -110,7 +102,9 @@ def test_the_command_prints_the_count_detection_and_deadline_in_the_salons_time_
     assert "detected: 2026-11-02 10:00 CET" in out
     assert "(72 hours after detection): 2026-11-05 10:00 CET" in out
     assert "Europe/Rome" in out
-    assert "Untouched" not in out and "Elsewhere" not in out and "Erased" not in out
+    assert "Untouched" not in out
+    assert "Elsewhere" not in out
+    assert "Erased" not in out
     assert not Message.objects.filter(kind=MessageKind.BREACH_NOTICE).exists()  # listing sends nothing
 
 
@@ -138,12 +132,15 @@ def test_notify_twice_sends_one_notice_per_client_and_channel_and_charges_once(
     assert sorted(notices.filter(client=stopped).values_list("channel", flat=True)) == ["email"]
     assert set(notices.filter(client=restricted).values_list("status", flat=True)) == {Message.Status.SENT}
     assert set(notices.values_list("status", flat=True)) == {Message.Status.SENT}
-    assert len(locmem.outbox) == 5 and len(mail.outbox) == 6
+    assert len(locmem.outbox) == 5
+    assert len(mail.outbox) == 6
     charges = CreditEntry.objects.filter(salon=salon, kind=CreditEntry.Kind.CHARGE)
     assert charges.count() == 5  # email is free by default; one charge per SMS
     assert account_for(salon).balance == balance_after_first
-    assert "breach notices queued: 11" in first and "already queued by an earlier run: 0" in first
-    assert "breach notices queued: 0" in second and "already queued by an earlier run: 11" in second
+    assert "breach notices queued: 11" in first
+    assert "already queued by an earlier run: 0" in first
+    assert "breach notices queued: 0" in second
+    assert "already queued by an earlier run: 11" in second
     assert f"({unreachable.pk})" in first
 
 
@@ -176,7 +173,9 @@ def test_the_notice_says_what_happened_what_data_what_to_do_and_whom_to_contact(
     assert email.subject == "Salone Aurora: important information about your personal data"
     for text in (WHAT_HAPPENED, CONTACT, "What data may be affected", "What you can do", "Hello Giulia"):
         assert text in email.body
-    assert WHAT_HAPPENED in sms.body and CONTACT in sms.body and sms.body.startswith("Salone Aurora:")
+    assert WHAT_HAPPENED in sms.body
+    assert CONTACT in sms.body
+    assert sms.body.startswith("Salone Aurora:")
     assert sms.reason == "breach_notice"
 
 

@@ -14,6 +14,8 @@ from tests.browser import CHROMIUM
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "admin"
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Debian's Chromium at {CHROMIUM}"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
@@ -26,7 +28,6 @@ def shot(page, name):
 
 def test_receptionist_sends_a_privacy_authorisation_from_todays_agenda(browser, live_server, settings):
     settings.PUBLIC_BASE_URL = live_server.url
-    locmem.outbox.clear()
     seed_demo()
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.set_default_timeout(10_000)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from playwright.sync_api import Page, expect
 
 from appointments.models import Appointment
-from booking.models import BookingSettings, OpeningHours, Service
+from booking.models import BookingSettings
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.selectors import current_wording
@@ -32,7 +32,14 @@ from messaging.models import Message
 from outreach.credits import top_up
 from salons.models import Membership
 from tests.browser import CHROMIUM, SMALL_PHONE
-from tests.factories import ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import (
+    BookingSettingsFactory,
+    ClientFactory,
+    MembershipFactory,
+    OpeningHoursFactory,
+    SalonFactory,
+    ServiceFactory,
+)
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "booking"
 ROME = ZoneInfo("Europe/Rome")
@@ -40,6 +47,8 @@ SERVICE_NAMES = {"it": "Taglio e piega", "en": "Cut & blow-dry", "fi": "Leikkaus
 DONE_URL = re.compile(r"/b/aurora/booked/[^/]+/")
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(
         not CHROMIUM.exists(),
         reason=f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)",
@@ -51,11 +60,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def clean_slate():
-    locmem.outbox.clear()
+def fresh_rate_limits():
     cache.clear()  # the booking form's rate limits count POSTs per IP and phone; every test comes from 127.0.0.1
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.fixture
@@ -63,9 +69,8 @@ def salon():
     """A salon in Rome taking bookings online, open every day 09:00–18:00, with credits for SMS."""
     salon = SalonFactory(name="Salone Aurora", slug="aurora", sms_sender_id="Aurora")
     top_up(salon=salon, amount=50)
-    BookingSettings.objects.create(salon=salon, enabled=True, min_notice_minutes=30, slot_step_minutes=15)
-    for weekday in OpeningHours.Weekday.values:
-        OpeningHours.objects.create(salon=salon, weekday=weekday, opens=time(9), closes=time(18))
+    BookingSettingsFactory(salon=salon, min_notice_minutes=30, slot_step_minutes=15)
+    OpeningHoursFactory.every_day(salon=salon, opens=time(9), closes=time(18))
     return salon
 
 
@@ -86,9 +91,8 @@ def luca(salon):
 @pytest.fixture
 def cut(salon, marta, luca):
     """The service on offer, named in English, Italian and Finnish, performed by Marta and Luca."""
-    service = Service.objects.create(salon=salon, names=SERVICE_NAMES, duration_minutes=45, price_display="€35")
-    service.staff.set([marta, luca])
-    return service
+    return ServiceFactory(salon=salon, names=SERVICE_NAMES, duration_minutes=45, price_display="€35",
+                          staff=[marta, luca])
 
 
 def booking_day() -> date:
@@ -223,7 +227,8 @@ def test_booking_with_nothing_ticked_books_confirms_by_sms_and_records_no_consen
     [confirmation] = Message.objects.filter(appointment=appointment, kind="appointment_confirmation")
     assert (confirmation.channel, confirmation.status) == ("sms", Message.Status.SENT), confirmation.reason
     [sms] = locmem.outbox
-    assert sms.to == "+393331234567" and "/m/" in sms.body
+    assert sms.to == "+393331234567"
+    assert "/m/" in sms.body
     assert manage_link(live_server) in confirmation.body
 
 
@@ -251,7 +256,8 @@ def test_the_same_phone_written_otherwise_is_the_same_client_and_the_ticked_box_
     assert event.source == Source.BOOKING_WIDGET
     assert (event.wording_id, event.wording_sha256) == (shown.pk, shown.sha256)
     user_agent = page.evaluate("navigator.userAgent")
-    assert (event.ip, event.user_agent) == ("127.0.0.1", user_agent) and "Chrome/" in user_agent
+    assert (event.ip, event.user_agent) == ("127.0.0.1", user_agent)
+    assert "Chrome/" in user_agent
     assert states(client) == {("marketing", "email"): "granted"}
 
 
@@ -315,7 +321,8 @@ def test_the_client_cancels_through_the_link_in_the_sms(open_page, live_server, 
     assert (appointment.status, appointment.cancelled_by) == ("cancelled", "client")
     [notice] = Message.objects.filter(appointment=appointment, kind="appointment_cancellation")
     assert (notice.channel, notice.status) == ("sms", Message.Status.SENT), notice.reason
-    assert len(locmem.outbox) == 2 and locmem.outbox[-1].to == "+393331234567"
+    assert len(locmem.outbox) == 2
+    assert locmem.outbox[-1].to == "+393331234567"
 
 
 # --- languages, keyboard, small screens ---------------------------------------------------------------------
@@ -417,7 +424,8 @@ def test_booking_with_the_keyboard_alone(open_page, live_server, salon, cut):
     expect(page.get_by_role("heading", level=1)).to_have_text("Your appointment is booked")
 
     [appointment] = Appointment.objects.select_related("client")
-    assert appointment.client.first_name == "Giulia" and appointment.source == "online"
+    assert appointment.client.first_name == "Giulia"
+    assert appointment.source == "online"
     assert states(appointment.client) == {("data_processing", ""): "granted"}
 
 

@@ -30,6 +30,8 @@ SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "consent-form"
 BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "marketing_email", "personalised"]
 
 pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Debian's Chromium at {CHROMIUM} "
                                                      "(apt-get install chromium; .ci/run installs it)"),
     # serialized_rollback: the shipped wordings come from a data migration, and the flush after each
@@ -39,11 +41,8 @@ pytestmark = [
 
 
 @pytest.fixture(autouse=True)
-def clean_slate():
-    locmem.outbox.clear()
+def fresh_rate_limit():
     cache.clear()  # the form's rate limit counts POSTs per IP, and every test here comes from 127.0.0.1
-    yield
-    locmem.outbox.clear()
 
 
 @pytest.fixture
@@ -59,7 +58,7 @@ def giulia():
 
 def sms_link(client, live_server) -> str:
     """Staff send the privacy authorisation request by SMS; the link the client receives."""
-    message = send_consent_request(client, "sms")
+    message = send_consent_request(client=client, channel="sms")
     message.refresh_from_db()
     assert message.status == Message.Status.SENT, message.reason
     [sms] = locmem.outbox
@@ -129,7 +128,8 @@ def test_a_client_ticks_two_boxes_from_the_sms_link_and_gets_a_receipt(open_page
     receipt = Message.objects.get(client=giulia, kind="consent_receipt")
     assert (receipt.channel, receipt.status) == ("email", Message.Status.SENT)
     [email] = mail.outbox
-    assert email.to == ["giulia@example.com"] and "Giulia" in email.body
+    assert email.to == ["giulia@example.com"]
+    assert "Giulia" in email.body
 
 
 def test_revisiting_the_link_shows_the_choices_and_withdraw_everything_clears_them(open_page, live_server, giulia):
@@ -209,5 +209,6 @@ def test_an_expired_link_shows_a_localised_410_page(open_page, live_server, giul
 
     expect(page.locator("html")).to_have_attribute("lang", "it")
     expect(page.get_by_role("heading", level=1)).to_have_text(in_language("it", "This link has expired"))
-    assert "Giulia" not in page.content() and not page.locator("form").count()
+    assert "Giulia" not in page.content()
+    assert not page.locator("form").count()
     screenshot(page, "09-expired-link-it-410")

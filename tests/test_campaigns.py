@@ -17,15 +17,10 @@ from messaging.models import Message
 from outreach import campaign_runs, campaigns
 from outreach.audience import audience, preview
 from outreach.credits import top_up
-from tests.factories import ClientFactory
-from tests.test_campaign_audience import make_campaign, set_consents
+from tests.factories import CampaignFactory, ClientFactory
+from tests.test_campaign_audience import set_consents
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _empty_outbox():
-    locmem.outbox.clear()
 
 
 def opted_in(salon, n, **kwargs):
@@ -43,7 +38,7 @@ def test_preview_counts_eligible_skipped_by_reason_and_cost_against_balance(salo
     set_consents(ClientFactory(salon=salon), data_processing="granted", marketing__sms="withdrawn")
     ClientFactory(salon=salon)  # never asked
     ClientFactory(salon=salon, phone="")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     result = preview(campaign)
     assert result.eligible == 3
     assert dict(result.skipped) == {
@@ -51,18 +46,21 @@ def test_preview_counts_eligible_skipped_by_reason_and_cost_against_balance(salo
         "The client has not given consent to data processing.": 1,
         "The client has no phone number or email address for this channel.": 1,
     }
-    assert result.cost == 3 and result.balance == 5 and result.short_of_credit == 0
+    assert result.cost == 3
+    assert result.balance == 5
+    assert result.short_of_credit == 0
     assert not Message.objects.exists()  # a preview sends nothing
 
 
 def test_the_previewed_cost_is_what_the_outbox_charges_per_language(salon):
     opted_in(salon, 2, language="it")
     opted_in(salon, 1, language="en")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign.texts = {"it": "Promo " + "ā" * 100, "en": "Short offer"}  # not GSM-7 in Italian: UCS-2, 3 segments
     campaign.save()
     result = preview(campaign)
-    assert result.cost == 2 * 3 + 1 and result.short_of_credit == 7
+    assert result.cost == 2 * 3 + 1
+    assert result.short_of_credit == 7
     campaign_runs.start(campaign=campaign, schedule=False)
     campaigns.run_until_done(campaign=campaign)
     assert sorted(Message.objects.values_list("language", "cost")) == [("en", 1), ("it", 3), ("it", 3)]
@@ -74,7 +72,7 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
     english, = opted_in(salon, 1, language="en")
     withdrawn = ClientFactory(salon=salon)
     set_consents(withdrawn, data_processing="granted", marketing__sms="withdrawn")
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon, texts={"it": "Sconto 20% a marzo!", "en": "20% off!"})
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_runs.start(campaign=campaign)
     campaign.refresh_from_db()
@@ -90,7 +88,7 @@ def test_starting_sends_the_text_in_each_clients_language_through_the_outbox(sal
 
 def test_batches_continue_until_the_audience_is_exhausted(salon):
     opted_in(salon, 5)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=campaign, schedule=False)
     assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is True
     campaign.refresh_from_db()
@@ -98,16 +96,18 @@ def test_batches_continue_until_the_audience_is_exhausted(salon):
     assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is True
     assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is False
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 5
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 5
     assert Message.objects.filter(kind="marketing").count() == 5
 
 
 def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
     clients = opted_in(salon, 5)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=campaign, schedule=False)
     campaigns.run_batch(campaign_id=campaign.pk, size=2)
-    assert campaign_runs.pause(campaign=campaign) and campaign.status == Campaign.Status.PAUSED
+    assert campaign_runs.pause(campaign=campaign)
+    assert campaign.status == Campaign.Status.PAUSED
     assert campaigns.run_batch(campaign_id=campaign.pk, size=2) is False  # a task already queued does nothing
     assert Message.objects.count() == 2
     assert not campaign_runs.pause(campaign=campaign)  # pausing twice changes nothing
@@ -119,18 +119,19 @@ def test_pause_stops_batches_and_resume_continues_with_the_rest(salon):
 
 def test_resume_through_the_task_finishes_the_campaign(salon, django_capture_on_commit_callbacks):
     opted_in(salon, 3)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=campaign, schedule=False)
     campaign_runs.pause(campaign=campaign)
     with django_capture_on_commit_callbacks(execute=True):
         campaign_runs.resume(campaign=campaign)
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 3
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 3
 
 
 def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
     client, = opted_in(salon, 1)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=campaign, schedule=False)
     campaigns.run_until_done(campaign=campaign)
     # Running it again, even forced back to running, finds nobody left.
@@ -141,7 +142,7 @@ def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
     with pytest.raises(IntegrityError), transaction.atomic():
         CampaignRecipient.objects.create(campaign=campaign, client=client)
     # Another campaign is another message.
-    second = make_campaign(salon)
+    second = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=second, schedule=False)
     campaigns.run_until_done(campaign=second)
     assert Message.objects.filter(client=client).count() == 2
@@ -149,7 +150,7 @@ def test_a_client_is_never_messaged_twice_by_one_campaign(salon):
 
 def test_a_withdrawal_after_the_start_blocks_the_message(salon):
     first, second = opted_in(salon, 2)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     campaign_runs.start(campaign=campaign, schedule=False)
     withdraw(client=second, purpose=Purpose.MARKETING, channel="sms", source=Source.FORM_LINK)
     campaigns.run_until_done(campaign=campaign)
@@ -159,7 +160,7 @@ def test_a_withdrawal_after_the_start_blocks_the_message(salon):
 
 def test_starting_twice_starts_once(salon):
     opted_in(salon, 1)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     assert campaign_runs.start(campaign=campaign, schedule=False)
     assert not campaign_runs.start(campaign=campaign, schedule=False)
 
@@ -177,7 +178,7 @@ def test_a_repermission_request_outside_a_relationship_goes_out_as_outreach(salo
     dormant = ClientFactory(salon=salon, lifecycle="dormant")  # no appointment, no grant: no relationship
     opted_out = ClientFactory(salon=salon, lifecycle="dormant")
     set_consents(opted_out, marketing__sms="withdrawn")
-    campaign = make_campaign(salon, kind=Campaign.Kind.REPERMISSION, segments=["dormant"])
+    campaign = CampaignFactory(salon=salon, kind=Campaign.Kind.REPERMISSION, segments=["dormant"])
     with django_capture_on_commit_callbacks(execute=True):
         campaign_runs.start(campaign=campaign)
     message = Message.objects.get()
@@ -193,9 +194,13 @@ def test_the_command_dry_run_prints_counts_and_cost_and_sends_nothing(salon):
     out = StringIO()
     call_command("repermission", salon=salon.pk, segment="prospect", channel="sms", dry_run=True, stdout=out)
     text = out.getvalue()
-    assert "Eligible: 1" in text and "Skipped: 1" in text and "opted out" in text
-    assert "Cost: 1 credits (balance 0)" in text and "Dry run" in text
-    assert not Campaign.objects.exists() and not Message.objects.exists()
+    assert "Eligible: 1" in text
+    assert "Skipped: 1" in text
+    assert "opted out" in text
+    assert "Cost: 1 credits (balance 0)" in text
+    assert "Dry run" in text
+    assert not Campaign.objects.exists()
+    assert not Message.objects.exists()
 
 
 def test_the_command_runs_a_repermission_campaign(salon):
@@ -206,8 +211,10 @@ def test_the_command_runs_a_repermission_campaign(salon):
     call_command("repermission", salon=salon.pk, segment="prospect", channel="sms", legal_basis="Art. 6(1)(f)",
                  batch_size=1, stdout=out)
     campaign = Campaign.objects.get()
-    assert campaign.kind == Campaign.Kind.REPERMISSION and campaign.repermission_legal_basis == "Art. 6(1)(f)"
-    assert campaign.status == Campaign.Status.DONE and campaign.queued == 2
+    assert campaign.kind == Campaign.Kind.REPERMISSION
+    assert campaign.repermission_legal_basis == "Art. 6(1)(f)"
+    assert campaign.status == Campaign.Status.DONE
+    assert campaign.queued == 2
     assert set(Message.objects.values_list("client_id", flat=True)) == {prospects[0].pk, prospects[1].pk}
     assert "2 requests queued, 1 skipped" in out.getvalue()
 
@@ -227,33 +234,37 @@ def test_owner_previews_then_starts_and_sees_the_progress_bar(client, owner, sal
     top_up(salon=salon, amount=10)
     opted_in(salon, 2)
     ClientFactory(salon=salon)
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(owner)
     page = client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).text
-    assert "2 clients will get this message." in page and "1 client in the chosen segments is skipped" in page
-    assert "Cost: 2 credits. Balance: 10 credits." in page and "Start: send to 2 clients" in page
+    assert "2 clients will get this message." in page
+    assert "1 client in the chosen segments is skipped" in page
+    assert "Cost: 2 credits. Balance: 10 credits." in page
+    assert "Start: send to 2 clients" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("admin:campaigns_campaign_start", args=[campaign.pk]))
     assert response.status_code == 302
     page = client.get(response.url).text
-    assert '<progress max="100" value="100"' in page and "2 of 2 queued, 1 skipped" in page
+    assert '<progress max="100" value="100"' in page
+    assert "2 of 2 queued, 1 skipped" in page
     assert len(locmem.outbox) == 2
 
 
 def test_owner_pauses_and_resumes_from_the_change_page(client, owner, salon):
     opted_in(salon, 1)
-    campaign = make_campaign(salon, status=Campaign.Status.RUNNING)
+    campaign = CampaignFactory(salon=salon, status=Campaign.Status.RUNNING)
     client.force_login(owner)
     change = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     assert 'value="Pause"' in client.get(change).text
     client.post(reverse("admin:campaigns_campaign_pause", args=[campaign.pk]))
     campaign.refresh_from_db()
-    assert campaign.status == Campaign.Status.PAUSED and 'value="Resume"' in client.get(change).text
+    assert campaign.status == Campaign.Status.PAUSED
+    assert 'value="Resume"' in client.get(change).text
     assert client.get(reverse("admin:campaigns_campaign_resume", args=[campaign.pk])).status_code == 405
 
 
 def test_staff_may_view_but_not_run_a_campaign(client, member, salon):
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(member)
     assert client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk])).status_code == 200
     page = client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).text
@@ -265,10 +276,9 @@ def test_staff_may_view_but_not_run_a_campaign(client, member, salon):
 
 
 def test_another_salons_staff_cannot_see_the_campaign(client, outsider, salon):
-    campaign = make_campaign(salon)
+    campaign = CampaignFactory(salon=salon)
     client.force_login(outsider)
-    assert reverse("admin:campaigns_campaign_changelist") and campaign.name not in client.get(
-        reverse("admin:campaigns_campaign_changelist")).text
+    assert campaign.name not in client.get(reverse("admin:campaigns_campaign_changelist")).text
     assert client.get(reverse("admin:campaigns_campaign_preview", args=[campaign.pk])).status_code == 404
     response = client.post(reverse("admin:campaigns_campaign_start", args=[campaign.pk]))
     assert response.status_code == 404
@@ -283,5 +293,6 @@ def test_owner_creates_a_campaign_in_the_admin(client, owner, salon):
     })
     assert response.status_code == 302, response.text
     campaign = Campaign.objects.get()
-    assert campaign.segments == ["client", "dormant"] and campaign.created_by == owner
+    assert campaign.segments == ["client", "dormant"]
+    assert campaign.created_by == owner
     assert campaign.status == Campaign.Status.DRAFT

@@ -33,7 +33,12 @@ from outreach.credits import top_up
 from salonconsent.celery import app
 from tests.factories import AppointmentFactory, ClientFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.worker,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 BROKER_URL = os.environ.get("CELERY_TEST_BROKER_URL", "redis://127.0.0.1:6379/15")
 PUBLIC = "https://salon.example.com"
@@ -132,12 +137,16 @@ def test_sms_is_sent_by_the_worker_delivered_then_stopped(fake_twilio, appointme
     assert [(name, args) for name, args, _ in worker] == [("messaging.tasks.send_message_task", (confirmation.pk,))]
     assert worker[0][2] != threading.get_ident()  # run by the worker thread, not eagerly in the test
     [posted] = fake_twilio.requests
-    assert posted.form["Body"] == confirmation.body and "Piega" in confirmation.body
-    assert posted.form["To"] == PHONE and posted.form["From"] == "Aurora"
+    assert posted.form["Body"] == confirmation.body
+    assert "Piega" in confirmation.body
+    assert posted.form["To"] == PHONE
+    assert posted.form["From"] == "Aurora"
     status_path = reverse("twilio-status", args=[confirmation.pk])
     assert posted.form["StatusCallback"] == PUBLIC + status_path
     assert confirmation.provider_id == fake_twilio.messages[0]["sid"]
-    assert confirmation.attempts == 1 and confirmation.cost >= 1 and confirmation.charged == confirmation.cost
+    assert confirmation.attempts == 1
+    assert confirmation.cost >= 1
+    assert confirmation.charged == confirmation.cost
     assert account_for(salon).balance == 10 - confirmation.cost
 
     # 2. Twilio's signed delivery report moves it to delivered.
@@ -145,7 +154,8 @@ def test_sms_is_sent_by_the_worker_delivered_then_stopped(fake_twilio, appointme
                                                  "MessageStatus": "delivered"}, fake_twilio.auth_token)
     assert response.status_code == 204
     confirmation.refresh_from_db()
-    assert confirmation.status == Message.Status.DELIVERED and confirmation.delivered_at is not None
+    assert confirmation.status == Message.Status.DELIVERED
+    assert confirmation.delivered_at is not None
 
     # 3. A reminder is queued and the client's STOP lands before the worker picks it up (same commit):
     # the worker decides again at claim time and blocks it, uncharged.
@@ -195,6 +205,8 @@ def test_sweeper_resends_a_pending_message_whose_task_was_lost(fake_twilio, appo
     assert lost.status == Message.Status.SENT, (lost.error_code, lost.error_text)
     assert [(name, args) for name, args, _ in worker] == [("messaging.tasks.send_message_task", (lost.pk,))]
     [posted] = fake_twilio.requests
-    assert posted.form["Body"] == lost.body and posted.form["To"] == PHONE
-    assert lost.provider_id == fake_twilio.messages[0]["sid"] and lost.attempts == 1
+    assert posted.form["Body"] == lost.body
+    assert posted.form["To"] == PHONE
+    assert lost.provider_id == fake_twilio.messages[0]["sid"]
+    assert lost.attempts == 1
     assert account_for(appointment.salon).balance == 10 - lost.cost

@@ -16,7 +16,7 @@ from consents.services import Evidence, grant, withdraw
 from messaging.models import Message
 from rights.export import CSV_COLUMNS, SCHEMA, export_client_csv, export_client_data
 from rights.inventory import personal_field_names
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,16 +33,14 @@ def give_history(client, wording, *, body):
              evidence=Evidence(note="STOP"))
     appointment = AppointmentFactory(client=client, service="Colour")
     now = timezone.now()
-    Message.objects.create(
-        salon=salon, client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
-        language="it", recipient=client.phone.as_e164, body=body, status=Message.Status.DELIVERED,
-        dedupe_key=f"appointment_reminder:{appointment.pk}:sms", sent_at=now - timedelta(minutes=2),
-        delivered_at=now - timedelta(minutes=1),
+    MessageFactory(
+        client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
+        recipient=client.phone.as_e164, body=body, status=Message.Status.DELIVERED,
+        sent_at=now - timedelta(minutes=2), delivered_at=now - timedelta(minutes=1),
     )
-    Message.objects.create(
-        salon=salon, client=client, kind="marketing", channel="sms", language="it", recipient=client.phone.as_e164,
-        body=f"{body} (offer)", status=Message.Status.BLOCKED, reason="no_consent",
-        dedupe_key=f"marketing:{client.pk}:sms",
+    MessageFactory(
+        client=client, kind="marketing", channel="sms", recipient=client.phone.as_e164, body=f"{body} (offer)",
+        status=Message.Status.BLOCKED, reason="no_consent",
     )
 
 
@@ -79,10 +77,13 @@ def test_the_export_holds_every_register_entry_with_its_wording_and_every_messag
     assert [(m["id"], m["status"], m["body"]) for m in data["messages"]] == [
         (m.pk, m.status, m.body) for m in outbox]
     delivered = data["messages"][0]
-    assert delivered["sent_at"] and delivered["delivered_at"] and delivered["recipient"] == "+393331112222"
+    assert delivered["sent_at"]
+    assert delivered["delivered_at"]
+    assert delivered["recipient"] == "+393331112222"
     assert data["messages"][1]["reason"] == "no_consent"
     assert [a["service"] for a in data["appointments"]] == ["Colour"]
-    assert data["client"]["phone"] == "+393331112222" and data["client"]["notes"] == "likes tea"
+    assert data["client"]["phone"] == "+393331112222"
+    assert data["client"]["notes"] == "likes tea"
 
 
 def test_the_export_holds_nothing_of_another_client(anna, carlo):
@@ -138,7 +139,8 @@ def test_an_erased_client_exports_only_what_is_kept(anna, owner):
 
     assert (data["client"]["last_name"], data["client"]["phone"], data["client"]["erased_at"] is not None) == \
         ("", "", True)
-    assert len(data["consent_register"]) == 3 and data["messages"][0]["body"] == ""
+    assert len(data["consent_register"]) == 3
+    assert data["messages"][0]["body"] == ""
 
 
 def test_the_command_prints_json_and_writes_csv(anna, salon, tmp_path):

@@ -48,8 +48,10 @@ def test_recording_in_person_writes_grants_with_the_staff_member_and_the_scan(cl
     events = list(ConsentEvent.objects.filter(client=giulia).order_by("seq"))
     assert [(e.purpose, e.channel, e.action) for e in events] == [
         ("data_processing", "", "granted"), ("marketing", "sms", "granted")]
-    assert {e.source for e in events} == {Source.PAPER} and {e.actor for e in events} == {member}
-    assert events[0].wording == wording and events[1].wording == marketing
+    assert {e.source for e in events} == {Source.PAPER}
+    assert {e.actor for e in events} == {member}
+    assert events[0].wording == wording
+    assert events[1].wording == marketing
     scan = ConsentScan.objects.get(client=giulia)
     assert f"scan #{scan.pk} sha256 {scan.sha256}" == events[0].note
     assert (tmp_path / scan.file.name).read_bytes() == b"%PDF-1.4 signed"
@@ -60,7 +62,8 @@ def test_recording_nothing_is_refused_with_a_clear_error(client, member, giulia)
     form = {f"wording_{p}": current_wording(salon=giulia.salon, purpose=p, language="it").pk
             for p in ("data_processing", "service", "marketing", "personalised")}
     response = client.post(record_url(giulia), {**form, "source": "in_person"})
-    assert response.status_code == 200 and "Tick at least one box" in response.text
+    assert response.status_code == 200
+    assert "Tick at least one box" in response.text
     assert not ConsentEvent.objects.exists()
 
 
@@ -70,7 +73,8 @@ def test_the_panel_shows_the_register_with_a_link_to_the_exact_wording(client, m
     client.force_login(member)
     page = client.get(reverse("admin:clients_client_change", args=[giulia.pk])).text
     assert reverse("admin:consents_consentwording_change", args=[shown.pk]) in page
-    assert "Record consent given in person" in page and "Restrict processing" in page
+    assert "Record consent given in person" in page
+    assert "Restrict processing" in page
     wording_page = client.get(reverse("admin:consents_consentwording_change", args=[shown.pk])).text
     assert shown.text[:40] in wording_page
 
@@ -98,7 +102,8 @@ def test_outsiders_reach_none_of_these_pages(client, outsider, giulia):
                          ("erasure_request", "post")]:
         response = getattr(client, method)(reverse(f"admin:clients_client_{name}", args=[giulia.pk]))
         assert response.status_code == 404, name
-    assert not ErasureRequest.objects.exists() and not Client.objects.get(pk=giulia.pk).is_restricted
+    assert not ErasureRequest.objects.exists()
+    assert not Client.objects.get(pk=giulia.pk).is_restricted
 
 
 def test_an_owner_erases_a_client_after_the_confirmation_page(client, owner, giulia):
@@ -111,7 +116,8 @@ def test_an_owner_erases_a_client_after_the_confirmation_page(client, owner, giu
     response = client.post(url, {"reason": "client asked at the desk"})
     assert response.status_code == 302
     erased = Client.objects.get(pk=giulia.pk)
-    assert erased.is_erased and erased.first_name != "Giulia"
+    assert erased.is_erased
+    assert erased.first_name != "Giulia"
     assert SuppressedContact.objects.filter(salon=giulia.salon).count() == 2  # phone and email
 
 
@@ -125,7 +131,8 @@ def test_staff_members_cannot_erase(client, member, giulia):
 def test_the_data_export_as_csv(client, member, giulia):
     client.force_login(member)
     response = client.get(reverse("admin:clients_client_export_csv", args=[giulia.pk]))
-    assert response["Content-Type"].startswith("text/csv") and "Giulia" in response.content.decode()
+    assert response["Content-Type"].startswith("text/csv")
+    assert "Giulia" in response.content.decode()
 
 
 def test_changing_the_phone_in_the_admin_logs_it_and_lifts_the_old_numbers_stop(client, member, giulia):
@@ -142,9 +149,11 @@ def test_changing_the_phone_in_the_admin_logs_it_and_lifts_the_old_numbers_stop(
     })
     assert response.status_code == 302, response.text[:3000]
     giulia.refresh_from_db()
-    assert giulia.phone.as_e164 == "+393471112222" and giulia.sms_suppression == ""
+    assert giulia.phone.as_e164 == "+393471112222"
+    assert giulia.sms_suppression == ""
     change = ContactChange.objects.get(client=giulia, field="phone")
-    assert "•" in change.old_value_masked and change.changed_by == member
+    assert "•" in change.old_value_masked
+    assert change.changed_by == member
 
 
 def test_objection_withdraws_all_marketing(client, member, giulia):
@@ -164,9 +173,11 @@ def test_clients_past_retention_are_listed_and_erased_in_bulk_after_confirmation
     client.force_login(owner)
     url = reverse("admin:clients_client_changelist")
     page = client.get(url, {"retention": "past"}).text
-    assert "Oldclient" in page and "Recentclient" not in page
+    assert "Oldclient" in page
+    assert "Recentclient" not in page
     confirm = client.post(url, {"action": "erase_selected", "_selected_action": [old.pk]})
-    assert "This cannot be undone." in confirm.text and not Client.objects.get(pk=old.pk).is_erased
+    assert "This cannot be undone." in confirm.text
+    assert not Client.objects.get(pk=old.pk).is_erased
     client.post(url, {"action": "erase_selected", "_selected_action": [old.pk], "confirm": "yes",
                       "reason": "retention period over"})
     assert Client.objects.get(pk=old.pk).is_erased

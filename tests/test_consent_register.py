@@ -10,7 +10,7 @@ from consents.chain import GENESIS_HASH, entry_hash
 from consents.models import Action, ConsentEvent, ConsentState, Source
 from consents.services import ConsentChange, Evidence, grant, record_consent, withdraw
 from core.vocabulary import Purpose
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, ConsentWordingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,14 @@ def test_a_grant_is_an_entry_with_wording_hash_source_and_evidence(client_, word
                     actor=owner, evidence=Evidence(ip="203.0.113.7", user_agent="Safari", request_id="r-1"))
     event.refresh_from_db()
     assert (event.purpose, event.channel, event.action) == ("data_processing", "", "granted")
-    assert event.wording == shown and event.wording_sha256 == shown.sha256
+    assert event.wording == shown
+    assert event.wording_sha256 == shown.sha256
     assert (event.source, event.actor, event.ip, event.user_agent, event.request_id) == (
         "in_person", owner, "203.0.113.7", "Safari", "r-1")
     assert event.occurred_at <= timezone.now()
     state = ConsentState.objects.get(client=client_, purpose="data_processing")
-    assert state.granted and state.event == event
+    assert state.granted
+    assert state.event == event
 
 
 def test_entries_are_chained_per_salon(client_, other_salon, wording):
@@ -86,17 +88,15 @@ def test_bad_changes_are_refused_and_nothing_is_written(client_, change, kwargs,
     kwargs = {"source": Source.FORM_LINK, **kwargs}
     with pytest.raises(ValidationError, match=message):
         record_consent(client=client_, changes=changes, **kwargs)
-    assert not ConsentEvent.objects.exists() and not ConsentState.objects.exists()
+    assert not ConsentEvent.objects.exists()
+    assert not ConsentState.objects.exists()
 
 
 def test_wording_of_another_purpose_or_salon_is_refused(client_, other_salon, wording):
     with pytest.raises(ValidationError, match="another purpose"):
         grant(client=client_, purpose="marketing", channel="sms",
               wording=wording(client_.salon, "service"), source=Source.FORM_LINK)
-    from consents.models import ConsentWording
-
-    theirs = ConsentWording.objects.create(salon=other_salon, purpose="marketing", language="en", version=2,
-                                           title="Theirs", text="Their offers")
+    theirs = ConsentWordingFactory(salon=other_salon, purpose="marketing", title="Theirs", text="Their offers")
     with pytest.raises(ValidationError, match="another salon"):
         grant(client=client_, purpose="marketing", channel="sms", wording=theirs, source=Source.FORM_LINK)
     assert not ConsentEvent.objects.exists()

@@ -29,7 +29,8 @@ def test_top_up_adds_to_balance_and_ledger(salon, owner):
 def test_top_up_must_be_positive(salon, amount):
     with pytest.raises(ValidationError, match="positive whole number"):
         top_up(salon=salon, amount=amount)
-    assert account_for(salon).balance == 0 and ledger_sum(salon) == 0
+    assert account_for(salon).balance == 0
+    assert ledger_sum(salon) == 0
 
 
 def test_grant_credits_command_by_slug_and_id(salon):

@@ -1,7 +1,6 @@
 """The salon dashboard on the admin index and the credit balance on every admin page."""
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 from unittest import mock
 
 import pytest
@@ -11,7 +10,6 @@ from django.utils import timezone
 
 from consents.models import Source
 from consents.services import grant, withdraw
-from core.vocabulary import MessageKind
 from credits.models import CreditAccount, CreditEntry
 from credits.services import account_for
 from desk.context_processors import salon_credits
@@ -25,13 +23,12 @@ from desk.dashboard import (
 )
 from messaging.models import Message
 from outreach.credits import top_up
-from tests.factories import ClientFactory, MembershipFactory, SalonFactory
+from tests.factories import ClientFactory, CreditEntryFactory, MembershipFactory, MessageFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 
 # 16:00 in Rome: the salons' local day and the UTC day agree, whatever time the suite runs.
 FIXED_NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
-_keys = count()
 
 
 def give(client, wording, purpose, channel="", **kwargs):
@@ -44,10 +41,7 @@ def take_back(client, purpose, channel="", **kwargs):
 
 
 def message(client, status, *, at):
-    row = Message.objects.create(
-        salon=client.salon, client=client, kind=MessageKind.APPOINTMENT_REMINDER, channel="sms", language="en",
-        body="Reminder", dedupe_key=f"dashboard-test:{next(_keys)}", status=status,
-    )
+    row = MessageFactory(client=client, status=status)
     Message.objects.filter(pk=row.pk).update(created_at=at)
     return row
 
@@ -55,7 +49,7 @@ def message(client, status, *, at):
 def ledger(salon, kind, amount, *, at):
     """A ledger line written at `at` (the ledger is append-only: its time cannot be changed afterwards)."""
     with mock.patch("django.utils.timezone.now", return_value=at):
-        CreditEntry.objects.create(salon=salon, kind=kind, amount=amount)
+        CreditEntryFactory(salon=salon, kind=kind, amount=amount)
 
 
 @pytest.fixture
@@ -116,7 +110,8 @@ def test_a_lapsed_marketing_grant_no_longer_counts_as_opted_in(salon, wording):
 
 def test_empty_salon_has_no_percentages_rather_than_a_division_by_zero(salon):
     coverage = consent_coverage(salon, now=timezone.now())
-    assert coverage.clients == 0 and coverage.data_processing.percent is None
+    assert coverage.clients == 0
+    assert coverage.data_processing.percent is None
 
 
 def test_messages_are_counted_by_outcome_over_the_last_30_days_only(salon, noise):
@@ -150,7 +145,8 @@ def test_credits_used_per_day_are_charges_minus_refunds_per_local_day(salon, noi
     days = credits_used_per_day(salon, now=FIXED_NOW)
 
     assert len(days) == 30
-    assert days[0][0] == date(2026, 2, 9) and days[-1][0] == date(2026, 3, 10)
+    assert days[0][0] == date(2026, 2, 9)
+    assert days[-1][0] == date(2026, 3, 10)
     assert {day: used for day, used in days if used} == {
         date(2026, 3, 2): 4, date(2026, 3, 9): 4, date(2026, 3, 10): 5,
     }
@@ -183,7 +179,8 @@ def test_a_salons_figures_never_include_another_salons_data(salon, other_salon, 
     assert all(p.shares["sms"].count == 0 for p in board.marketing_by_week)
     # …while the other salon's own dashboard has them.
     theirs = dashboard_for(other_salon, now=FIXED_NOW)
-    assert theirs.coverage.data_processing.count == 3 and theirs.outcomes["delivered"] == 3
+    assert theirs.coverage.data_processing.count == 3
+    assert theirs.outcomes["delivered"] == 3
     assert sum(used for _day, used in theirs.credits_per_day) == 21
 
 
@@ -198,7 +195,8 @@ def test_admin_index_shows_the_salons_charts_with_the_figures_as_text(client, ow
     page = client.get(reverse("admin:index")).text
 
     assert "Salone Aurora at a glance" in page
-    assert page.count("<svg") >= 4 and 'role="img"' in page
+    assert page.count("<svg") >= 4
+    assert 'role="img"' in page
     assert f'<title id="salon-{salon.pk}-coverage-title">Consent coverage</title>' in page
     assert "2 of 4 clients (50%) have given data-processing consent." in page
     assert "50% · 2 of 4" in page  # data processing
@@ -218,7 +216,8 @@ def test_a_superuser_without_a_salon_gets_the_plain_index(client, superuser, fou
     client.force_login(superuser)
     response = client.get(reverse("admin:index"))
     assert response.status_code == 200
-    assert "at a glance" not in response.text and "Credits:" not in response.text
+    assert "at a glance" not in response.text
+    assert "Credits:" not in response.text
 
 
 def test_coordinates_stay_dot_decimals_in_an_italian_admin(client, owner, four_clients):
@@ -268,7 +267,8 @@ def test_a_low_balance_shows_a_warning_in_words(client, member, salon):
     client.force_login(member)
     page = client.get(reverse("admin:clients_client_changelist")).text
     assert "Credits: 12" in page
-    assert "Low credit balance:" in page and "12 credits left" in page
+    assert "Low credit balance:" in page
+    assert "12 credits left" in page
     assert "When they run out, SMS are held until a top-up." in page
 
 
@@ -284,7 +284,9 @@ def test_the_warning_follows_the_salons_own_threshold(client, owner, salon):
 def test_a_salon_with_no_credits_yet_says_so(client, owner, salon):
     client.force_login(owner)
     page = client.get(reverse("admin:index")).text
-    assert "Credits: 0" in page and "No credits left" in page and "SMS are held until a top-up." in page
+    assert "Credits: 0" in page
+    assert "No credits left" in page
+    assert "SMS are held until a top-up." in page
 
 
 def test_staff_see_only_their_own_salons_balance(client, outsider, salon, other_salon):
@@ -292,7 +294,8 @@ def test_staff_see_only_their_own_salons_balance(client, outsider, salon, other_
     account_for(other_salon)
     client.force_login(outsider)
     page = client.get(reverse("admin:index")).text
-    assert "Credits: 480" not in page and "Credits: 0" in page
+    assert "Credits: 480" not in page
+    assert "Credits: 0" in page
 
 
 def test_a_member_of_two_salons_sees_both_balances_in_one_query(owner, salon, django_assert_num_queries):

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from consents.models import ConsentWording, wording_digest
 from core.vocabulary import Purpose
-from salons.models import Salon
+from tests.factories import ConsentWordingFactory, SalonFactory
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
 PURPOSES = list(Purpose.values)
@@ -49,8 +49,10 @@ def test_titles_and_texts_are_real_translations():
         english = by_key[(purpose, "en")]
         for language in LANGUAGES:
             wording = by_key[(purpose, language)]
-            assert wording.title.strip() and wording.text.strip(), str(wording)
-            assert wording.title == wording.title.strip() and wording.text == wording.text.strip()
+            assert wording.title.strip(), str(wording)
+            assert wording.text.strip(), str(wording)
+            assert wording.title == wording.title.strip()
+            assert wording.text == wording.text.strip()
             if language != "en":
                 assert wording.title != english.title, str(wording)
                 assert wording.text != english.text, str(wording)
@@ -97,15 +99,8 @@ def test_every_text_says_consent_is_free_and_how_to_withdraw():
 
 @pytest.mark.django_db
 def test_reverse_deletes_only_the_shipped_version_1_and_forward_restores_it():
-    salon = Salon.objects.create(name="Salone Aurora", slug="salone-aurora")
-    own = ConsentWording.objects.create(
-        salon=salon, purpose=Purpose.MARKETING, language="it", version=1,
-        title="Promozioni", text="Il salone ti invia le sue promozioni. Puoi revocare il consenso.",
-    )
-    newer = ConsentWording.objects.create(
-        salon=None, purpose=Purpose.MARKETING, language="en", version=2,
-        title="Marketing", text="Newer words. Still optional.",
-    )
+    own = ConsentWordingFactory(salon=SalonFactory(), purpose=Purpose.MARKETING, language="it", version=1)
+    newer = ConsentWordingFactory(salon=None, purpose=Purpose.MARKETING, language="en", version=2)
     before = {(w.purpose, w.language): (w.title, w.text, w.sha256) for w in defaults()}
 
     migration.delete_default_wordings(global_apps, None)

@@ -7,7 +7,6 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 
@@ -21,7 +20,7 @@ from messaging.models import Message
 from rights.erasure import erase_client, request_erasure
 from rights.importing import import_clients
 from rights.inventory import INVENTORY, Treatment
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, ConsentScanFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,18 +44,18 @@ def zenobia(salon, owner, wording, media):
           source=Source.FORM_LINK, evidence=evidence)
     grant(client=client, purpose="marketing", channel="sms", wording=wording(salon, "marketing", "it"),
           source=Source.FORM_LINK, evidence=evidence)
-    scan = ConsentScan(salon=salon, client=client, sha256="ab" * 32, uploaded_by=owner)
-    scan.file.save(f"{FIRST}-{LAST}.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    ConsentScanFactory(client=client, uploaded_by=owner, sha256="ab" * 32, file__filename=f"{FIRST}-{LAST}.pdf",
+                       file__data=b"%PDF-1.4 signed")
     appointment = AppointmentFactory(client=client, service="Colour")
-    Message.objects.create(
-        salon=salon, client=client, appointment=appointment, kind="appointment_reminder", channel="sms",
-        language="it", recipient=PHONE, body=f"Ciao {FIRST}, a domani!", status=Message.Status.DELIVERED,
+    MessageFactory(
+        client=client, appointment=appointment, kind="appointment_reminder", channel="sms", recipient=PHONE,
+        body=f"Ciao {FIRST}, a domani!", status=Message.Status.DELIVERED,
         dedupe_key=f"appointment_reminder:{appointment.pk}:sms", error_text=f"number {PHONE} unreachable once",
     )
-    Message.objects.create(
-        salon=salon, client=client, kind="marketing", channel="email", language="it", recipient=EMAIL.lower(),
-        subject=f"{FIRST}, our offers", body=f"Dear {FIRST} {LAST}", headers={"To": f"{FIRST} <{EMAIL.lower()}>"},
-        status=Message.Status.SENT, dedupe_key=f"marketing:{client.pk}:email",
+    MessageFactory(
+        client=client, kind="marketing", channel="email", recipient=EMAIL.lower(), subject=f"{FIRST}, our offers",
+        body=f"Dear {FIRST} {LAST}", headers={"To": f"{FIRST} <{EMAIL.lower()}>"}, status=Message.Status.SENT,
+        dedupe_key=f"marketing:{client.pk}:email",
     )
     new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel="sms")
     LogEntry.objects.log_actions(owner.pk, [client], CHANGE, change_message="[]", single_object=True)
@@ -118,7 +117,8 @@ def test_the_client_row_stays_as_a_pseudonymous_id_that_nothing_is_sent_to(zenob
     client = Client.objects.get(pk=zenobia.pk)
     assert (client.first_name, client.last_name, client.email, str(client.phone), client.notes) == \
         ("Erased", "", "", "", "")
-    assert client.is_erased and client.is_restricted
+    assert client.is_erased
+    assert client.is_restricted
     assert client.sms_suppression == client.email_suppression == SuppressionReason.ERASED
     assert str(client) == f"Erased client #{client.pk}"
 
@@ -151,8 +151,10 @@ def test_the_scan_file_is_deleted_after_commit_and_its_hash_kept(zenobia, owner,
         result = erase_client(client=zenobia, by=owner, reason="client asked at the desk")
 
     scan = ConsentScan.objects.get(client=zenobia)
-    assert not path.exists() and result.files_deleted
-    assert scan.file.name == "" and scan.sha256 == "ab" * 32
+    assert not path.exists()
+    assert result.files_deleted
+    assert scan.file.name == ""
+    assert scan.sha256 == "ab" * 32
 
 
 def test_links_are_revoked_and_the_pending_request_is_answered_by_the_staff_member(zenobia, owner):
@@ -191,8 +193,7 @@ def test_a_reason_that_is_empty_or_names_the_client_is_refused_and_nothing_is_er
 
 def test_other_clients_are_untouched(zenobia, owner, salon):
     other = ClientFactory(salon=salon, first_name="Bruna", notes="regular")
-    Message.objects.create(salon=salon, client=other, kind="marketing", channel="sms", language="it",
-                           recipient=str(other.phone), body="Ciao Bruna", dedupe_key="bruna")
+    MessageFactory(client=other, kind="marketing", recipient=str(other.phone), body="Ciao Bruna")
 
     erase_client(client=zenobia, by=owner, reason="asked by phone")
 
@@ -220,7 +221,8 @@ def test_the_digest_depends_on_the_key_and_the_salon(settings):
 
     assert digest != contact_digest(salon_id=1, kind="phone", value=PHONE, key="another key")
     assert digest != contact_digest(salon_id=2, kind="phone", value=PHONE)
-    assert PHONE not in digest and len(digest) == 64
+    assert PHONE not in digest
+    assert len(digest) == 64
 
 
 def test_a_suppression_is_found_only_with_the_key_it_was_made_with(zenobia, owner, salon, settings):
@@ -265,7 +267,8 @@ def test_a_reimport_of_the_same_email_is_flagged_in_a_dry_run_too(zenobia, owner
 
     report = import_clients(salon=salon, data=f"first_name,email\nZ,{EMAIL.upper()}\n".encode(), dry_run=True)
 
-    assert report.flagged_rows == 1 and report.created == 1
+    assert report.flagged_rows == 1
+    assert report.created == 1
     assert "imported without prior consent" in report.summary
 
 
@@ -283,7 +286,8 @@ def erase_command(*args, answer=None, monkeypatch=None):
 def test_the_command_with_yes_erases_and_says_it_is_irreversible(zenobia, salon, owner):
     out = erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", "--yes", "--by", owner.username)
 
-    assert "cannot be undone" in out and f"Client #{zenobia.pk} erased" in out
+    assert "cannot be undone" in out
+    assert f"Client #{zenobia.pk} erased" in out
     assert Client.objects.get(pk=zenobia.pk).is_erased
     assert ErasureRequest.objects.get(client=zenobia).handled_by == owner
 
@@ -296,7 +300,8 @@ def test_the_command_asks_and_erases_nothing_unless_confirmed(zenobia, salon, ow
 
     out = erase_command(salon.slug, str(zenobia.pk), "--reason", "asked by letter", "--by", owner.username,
                         answer="erase", monkeypatch=monkeypatch)
-    assert "erased" in out and Client.objects.get(pk=zenobia.pk).is_erased
+    assert "erased" in out
+    assert Client.objects.get(pk=zenobia.pk).is_erased
 
 
 def test_the_command_refuses_a_client_of_another_salon(zenobia, other_salon):

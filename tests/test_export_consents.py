@@ -109,11 +109,13 @@ def test_csv_export_holds_every_entry_and_recomputes_to_its_hashes(history, salo
     assert [int(r["entry"]) for r in rows] == [e.seq for e in history] == [1, 2, 3, 4]
     prev = GENESIS_HASH
     for row, event in zip(rows, history, strict=True):
-        assert row["entry_hash"] == event.entry_hash and row["prev_hash"] == prev == event.prev_hash
+        assert row["entry_hash"] == event.entry_hash
+        assert row["prev_hash"] == prev == event.prev_hash
         assert recomputed_hash(row, from_csv=True) == row["entry_hash"]
         assert canonical_hash(row, from_csv=True) == row["entry_hash"]
         prev = row["entry_hash"]
-    assert "exported 4 register entries" in summary and history[-1].entry_hash in summary
+    assert "exported 4 register entries" in summary
+    assert history[-1].entry_hash in summary
 
 
 def test_csv_rows_carry_the_fields_an_auditor_needs(history, salon, giulia, member, wording):
@@ -141,7 +143,8 @@ def test_json_export_round_trips_with_the_anchor_and_the_words_shown(history, sa
     check = verify_register(salon)
     assert document["salon"] == {"id": salon.pk, "name": "Salone Aurora"}
     assert document["register"] == {"head_hash": check.head_hash, "verified": True, "problem": ""}
-    assert document["entry_count"] == 4 and document["client_id"] is None
+    assert document["entry_count"] == 4
+    assert document["client_id"] is None
     entries = document["entries"]
     assert [e["entry"] for e in entries] == [1, 2, 3, 4]
     assert entries[-1]["entry_hash"] == check.head_hash
@@ -159,7 +162,8 @@ def test_json_export_round_trips_with_the_anchor_and_the_words_shown(history, sa
             continue
         shown = words[entry["wording_id"]]
         digest = hashlib.sha256(f"{shown['title']}\n\n{shown['text']}".encode()).hexdigest()
-        assert digest == shown["sha256"] == entry["wording_sha256"] and entry["wording_sha256_matches"] is True
+        assert digest == shown["sha256"] == entry["wording_sha256"]
+        assert entry["wording_sha256_matches"] is True
     assert words[wording(salon, "marketing").pk]["text"] == wording(salon, "marketing").text
 
 
@@ -170,7 +174,8 @@ def test_a_client_filter_exports_only_that_clients_entries(history, salon, giuli
     assert all(recomputed_hash(r, from_csv=True) == r["entry_hash"] for r in rows)  # still verifiable entry by entry
 
     document = json.loads(export("--salon", str(salon.pk), "--client", str(giulia.pk), "--format", "json")[0])
-    assert document["client_id"] == giulia.pk and document["entry_count"] == 3
+    assert document["client_id"] == giulia.pk
+    assert document["entry_count"] == 3
     assert [e["entry"] for e in document["entries"]] == [1, 2, 4]
     assert {w["purpose"] for w in document["wordings"]} == {"data_processing", "marketing"}
 
@@ -192,7 +197,8 @@ def test_an_erased_clients_personal_columns_are_empty_and_the_proof_stays(histor
         assert all(row[column] == "" for column in PERSONAL_COLUMNS)
         assert recomputed_hash(row, from_csv=True) == row["entry_hash"]
     document = json.loads(export("--salon", str(salon.pk), "--format", "json")[0])
-    assert "Giulia" not in json.dumps(document) and "giulia@example.com" not in json.dumps(document)
+    assert "Giulia" not in json.dumps(document)
+    assert "giulia@example.com" not in json.dumps(document)
     marco = document["entries"][2]
     assert marco["client_first_name"] == "Marco"
 
@@ -202,7 +208,8 @@ def test_output_to_a_file(history, salon, tmp_path):
     out, summary = export("--salon", str(salon.pk), "--format", "csv", "--output", str(target))
     assert out == ""
     assert len(parse_csv(target.read_text(encoding="utf-8"))) == 4
-    assert str(target) in summary and not (tmp_path / "proof.csv.part").exists()
+    assert str(target) in summary
+    assert not (tmp_path / "proof.csv.part").exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -224,7 +231,8 @@ def test_a_tampered_register_is_exported_flagged_and_the_command_fails(history, 
     with pytest.raises(CommandError, match="failed verification"):
         call_command("export_consents", "--salon", str(salon.pk), "--format", "json", stdout=out, stderr=err)
     document = json.loads(out.getvalue())
-    assert document["register"]["verified"] is False and "altered" in document["register"]["problem"]
+    assert document["register"]["verified"] is False
+    assert "altered" in document["register"]["problem"]
     assert recomputed_hash(document["entries"][0], from_csv=False) != document["entries"][0]["entry_hash"]
 
 
@@ -266,7 +274,8 @@ def test_a_member_downloads_the_clients_proof_as_an_attachment(client, member, h
     response = client.get(export_url(giulia, "json"))
     document = json.loads(b"".join(response.streaming_content))
     assert response["Content-Type"] == "application/json"
-    assert document["client_id"] == giulia.pk and document["register"]["verified"] is True
+    assert document["client_id"] == giulia.pk
+    assert document["register"]["verified"] is True
 
 
 def test_an_outsider_gets_404_for_another_salons_client(client, outsider, history, giulia, salon):

@@ -78,7 +78,8 @@ def test_every_bad_row_is_reported_with_its_line_and_reason_and_only_good_rows_a
     anna, irene = Client.objects.filter(salon=salon).order_by("first_name")
     assert (anna.first_name, anna.last_name, anna.phone.as_e164, anna.email, anna.language) == (
         "Anna", "Rossi", "+393331234567", "anna@example.com", "it")
-    assert anna.last_visit.isoformat() == "2024-05-01" and anna.lifecycle == Client.Lifecycle.CLIENT
+    assert anna.last_visit.isoformat() == "2024-05-01"
+    assert anna.lifecycle == Client.Lifecycle.CLIENT
     assert (irene.phone.as_e164, irene.email, irene.language, irene.last_visit.isoformat()) == (
         "+393477654321", "IRENE@example.com", "en", "2024-03-15")
     assert irene.lifecycle == Client.Lifecycle.CLIENT
@@ -144,7 +145,8 @@ def test_a_matched_client_keeps_staff_edits_and_only_its_empty_fields_are_filled
 
     staff_typed.refresh_from_db()
     assert (staff_typed.first_name, staff_typed.last_name, staff_typed.language) == ("Annina", "Rossi-Bianchi", "it")
-    assert staff_typed.email == "anna@example.com" and staff_typed.last_visit.isoformat() == "2024-05-01"
+    assert staff_typed.email == "anna@example.com"
+    assert staff_typed.last_visit.isoformat() == "2024-05-01"
     assert staff_typed.lifecycle == Client.Lifecycle.CLIENT
     by_email.refresh_from_db()
     assert (by_email.last_name, by_email.email, by_email.language) == ("Bianchi", "Bruno@Example.com", "it")
@@ -172,7 +174,9 @@ def test_prior_consent_becomes_register_entries_with_source_import_and_the_past_
         ("marketing", "email", Action.GRANTED)]
     given = datetime(2023, 1, 10, tzinfo=ROME)
     for event in events:
-        assert event.source == Source.IMPORT and event.occurred_at == given and event.actor is None
+        assert event.source == Source.IMPORT
+        assert event.occurred_at == given
+        assert event.actor is None
         assert event.note == "imported: paper form 2023 (wording shown then unknown; current wording referenced)"
         assert event.recorded_at > given
     # Grants reference the current wording in the client's language (French here); a refusal names none.
@@ -195,7 +199,8 @@ def test_an_import_never_overrides_a_newer_withdrawal(salon, tmp_path):
                                   f"Anna,333 123 4567,yes,{last_year}\n"))
 
     state = ConsentState.objects.get(client=anna, purpose="marketing", channel="sms")
-    assert state.action == Action.WITHDRAWN and state.event.source == Source.FORM_LINK
+    assert state.action == Action.WITHDRAWN
+    assert state.event.source == Source.FORM_LINK
     assert ConsentEvent.objects.filter(client=anna).count() == 1
 
 
@@ -209,7 +214,8 @@ def test_an_import_newer_than_the_current_state_changes_it(salon, tmp_path):
                                   f"Anna,333 123 4567,yes,{last_year}\n"))
 
     state = ConsentState.objects.get(client=anna, purpose="marketing", channel="sms")
-    assert state.action == Action.GRANTED and state.event.source == Source.IMPORT
+    assert state.action == Action.GRANTED
+    assert state.event.source == Source.IMPORT
 
 
 def test_a_dry_run_writes_nothing_and_prints_the_same_report(salon, tmp_path):
@@ -220,7 +226,8 @@ def test_a_dry_run_writes_nothing_and_prints_the_same_report(salon, tmp_path):
     dry = run(salon, path, "--dry-run")
 
     assert dry[-1] == "Dry run: nothing was written."
-    assert Client.objects.count() == 1 and not ConsentEvent.objects.exists()
+    assert Client.objects.count() == 1
+    assert not ConsentEvent.objects.exists()
     assert run(salon, path) == dry[:-1]
     assert "3 clients created, 1 updated, 0 unchanged, 3 consent entries recorded, 8 bad rows (listed above)" in dry
 
@@ -243,7 +250,8 @@ def test_a_crash_half_way_leaves_no_client_without_its_consents(salon, tmp_path,
 
     monkeypatch.setattr(importing, "record_consent", real)
     run(salon, path)
-    assert Client.objects.count() == 2 and ConsentEvent.objects.count() == 4
+    assert Client.objects.count() == 2
+    assert ConsentEvent.objects.count() == 4
 
 
 def test_semicolons_a_bom_quoted_fields_and_crlf_are_read(salon, tmp_path):
@@ -317,7 +325,8 @@ def test_an_outsider_cannot_import_into_another_salon(client, outsider, salon, o
     assert not Client.objects.exists()
 
     client.post(url, {"salon": other_salon.pk, "file": upload(CONSENTS)})
-    assert Client.objects.filter(salon=other_salon).count() == 2 and not Client.objects.filter(salon=salon).exists()
+    assert Client.objects.filter(salon=other_salon).count() == 2
+    assert not Client.objects.filter(salon=salon).exists()
 
 
 def test_the_page_shows_file_errors_and_refuses_large_files(client, member, salon, monkeypatch):

@@ -191,7 +191,8 @@ def catalog(language: str) -> Path:
 def test_every_catalog_entry_is_translated_and_none_is_fuzzy(language):
     entries = read_catalog(catalog(language))
     header, messages = entries[0], entries[1:]
-    assert header.msgid == "" and f"Language: {language}\n" in header.msgstr[0]
+    assert header.msgid == ""
+    assert f"Language: {language}\n" in header.msgstr[0]
     assert messages, f"{catalog(language)} holds no messages"
     assert [e.msgid for e in entries if e.fuzzy] == []
     assert [e.msgid for e in messages if not all(e.msgstr)] == []

@@ -7,14 +7,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from appointments.models import Appointment
-from booking.models import BookingSettings, OpeningHours, Service
+from booking.models import OpeningHours
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.services import Evidence, withdraw
 from messaging.models import Message
 from outreach.online_booking import BookingResult, SlotTaken, book_online
 from rights.erasure import erase_client
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import (
+    AppointmentFactory,
+    BookingSettingsFactory,
+    ClientFactory,
+    OpeningHoursFactory,
+    ServiceFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -26,11 +32,9 @@ EVIDENCE = Evidence(ip="203.0.113.7", user_agent="Mozilla/5.0 (test)")
 
 @pytest.fixture
 def cut(salon, owner):
-    BookingSettings.objects.create(salon=salon, enabled=True, slot_step_minutes=30)
-    OpeningHours.objects.create(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
-    service = Service.objects.create(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60)
-    service.staff.set([owner])
-    return service
+    BookingSettingsFactory(salon=salon, slot_step_minutes=30)
+    OpeningHoursFactory(salon=salon, weekday=OpeningHours.Weekday.MONDAY, opens=time(9), closes=time(13))
+    return ServiceFactory(salon=salon, names={"it": "Taglio", "en": "Cut"}, duration_minutes=60, staff=[owner])
 
 
 def book(salon, cut, **overrides) -> BookingResult:
@@ -49,7 +53,8 @@ def test_booking_with_nothing_ticked_books_and_confirms_per_policy(salon, cut, o
     result = book(salon, cut)
 
     appointment = result.appointment
-    assert result.created_client and not result.flagged_suppressed
+    assert result.created_client
+    assert not result.flagged_suppressed
     assert (appointment.starts_at, appointment.ends_at) == (TEN, TEN + timedelta(hours=1))
     assert appointment.staff_member == owner  # picked: the only free performer
     assert appointment.status == Appointment.Status.BOOKED
@@ -66,7 +71,8 @@ def test_the_same_phone_is_the_same_client_and_ticked_boxes_are_recorded(salon, 
     second = book(salon, cut, starts_at=TEN + timedelta(hours=1), phone="+39 333 1234567",
                   email="giulia@Example.com", first_name="Someone", consents=[("marketing", "email")])
 
-    assert second.client == first.client and not second.created_client
+    assert second.client == first.client
+    assert not second.created_client
     second.client.refresh_from_db()
     assert second.client.first_name == "Giulia"  # a booking never rewrites the client's details
     (event,) = ConsentEvent.objects.filter(client=first.client)
@@ -80,7 +86,8 @@ def test_the_same_phone_is_the_same_client_and_ticked_boxes_are_recorded(salon, 
 def test_an_existing_client_is_matched_by_email_too(salon, cut):
     known = ClientFactory(salon=salon, phone="+393339999999", email="giulia@example.com")
     result = book(salon, cut, phone="333 123 4567", email="giulia@EXAMPLE.com")
-    assert result.client == known and not result.created_client
+    assert result.client == known
+    assert not result.created_client
 
 
 def test_a_client_who_withdrew_marketing_stays_withdrawn(salon, cut, wording):
@@ -103,13 +110,15 @@ def test_a_contact_of_an_erased_client_becomes_a_new_flagged_client(salon, cut, 
 
     result = book(salon, cut, email="giulia@example.com")
 
-    assert result.created_client and result.flagged_suppressed
-    assert result.client != erased and result.client.notes
+    assert result.created_client
+    assert result.flagged_suppressed
+    assert result.client != erased
+    assert result.client.notes
     assert not ConsentState.objects.filter(client=result.client).exists()
 
 
 def test_a_slot_no_longer_free_is_refused_with_the_next_slots_and_nothing_written(salon, cut, owner):
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(minutes=45))
     before = written()
 
@@ -118,7 +127,8 @@ def test_a_slot_no_longer_free_is_refused_with_the_next_slots_and_nothing_writte
 
     assert written() == before
     starts = [slot.start for slot in refused.value.next_slots]
-    assert starts and starts[0] == TEN + timedelta(minutes=60)
+    assert starts
+    assert starts[0] == TEN + timedelta(minutes=60)
     assert all(start > TEN for start in starts)
 
 
@@ -131,7 +141,7 @@ def test_the_overlap_check_runs_in_the_transaction_not_only_in_the_slot_list(sal
     def stale_then_real(**kwargs):
         slots = real(**kwargs)
         if not Appointment.objects.exists():
-            AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+            AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                                ends_at=TEN + timedelta(hours=1))
         return slots
 
@@ -159,19 +169,19 @@ def test_bad_input_is_refused_per_field_and_writes_nothing(salon, cut, field, ov
 
 
 def test_postgresql_refuses_overlapping_booked_appointments_of_one_staff_member(salon, owner, member, vendor):
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1))
     # Touching ends, another person, or a cancelled appointment: all fine everywhere.
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN + timedelta(hours=1),
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN + timedelta(hours=1),
                        ends_at=TEN + timedelta(hours=2))
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=member, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=member, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1))
-    AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner, starts_at=TEN,
+    AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN,
                        ends_at=TEN + timedelta(hours=1), status=Appointment.Status.CANCELLED)
     if vendor != "postgresql":
         return
     with pytest.raises(IntegrityError, match="no_overlapping_bookings_per_staff"), transaction.atomic():
-        AppointmentFactory(salon=salon, client__salon=salon, staff_member=owner,
+        AppointmentFactory(salon=salon, staff_member=owner,
                            starts_at=TEN + timedelta(minutes=30), ends_at=TEN + timedelta(minutes=90))
     assert connection.vendor == "postgresql"
 
@@ -191,7 +201,8 @@ def test_the_next_free_slots_after_a_taken_one_come_in_a_constant_number_of_quer
     AppointmentFactory(salon=salon, staff_member=owner, starts_at=TEN, ends_at=TEN + timedelta(hours=3))
     with django_assert_max_num_queries(5):
         found = next_free_slots(salon=salon, service=cut, after=TEN, now=NOW)
-    assert found and all(slot.start >= TEN + timedelta(hours=3) for slot in found)
+    assert found
+    assert all(slot.start >= TEN + timedelta(hours=3) for slot in found)
 
 
 @pytest.mark.parametrize("date_style", ["ISO, MDY", "SQL, DMY", "German", "Postgres, YMD"])
@@ -208,5 +219,7 @@ def test_busy_times_are_read_right_whatever_the_servers_date_style(salon, cut, o
     day = date(2030, 6, 3)
     starts = {slot.start for slot in slots_for(salon=salon, service=cut, day=day, now=NOW)}
     assert TEN - timedelta(hours=1) in starts  # 09:00–10:00 ends as the busy time begins
-    assert TEN - timedelta(minutes=30) not in starts and TEN not in starts and TEN + timedelta(hours=1) not in starts
+    assert TEN - timedelta(minutes=30) not in starts
+    assert TEN not in starts
+    assert TEN + timedelta(hours=1) not in starts
     assert TEN + timedelta(hours=1, minutes=30) in starts  # starts as the busy time ends

@@ -25,13 +25,6 @@ pytestmark = pytest.mark.django_db
 CONFIRMATION = MessageKind.APPOINTMENT_CONFIRMATION
 
 
-@pytest.fixture(autouse=True)
-def empty_sms_outbox():
-    locmem.outbox.clear()
-    yield
-    locmem.outbox.clear()
-
-
 @pytest.fixture
 def appointment(salon):
     client = ClientFactory(salon=salon, first_name="Giulia", phone="+393331234567", language="en")
@@ -52,16 +45,20 @@ def test_enqueue_writes_the_row_and_the_worker_sends_it(appointment, salon, djan
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         message = confirm(appointment)
     # The row exists, rendered and priced, before any provider call.
-    assert message.status == Message.Status.PENDING and locmem.outbox == []
+    assert message.status == Message.Status.PENDING
+    assert locmem.outbox == []
     assert "Salone Aurora: your appointment for Colour is confirmed" in message.body
     assert (message.encoding, message.segments, message.cost) == ("gsm7", 1, 1)
-    assert message.reason == "default_channel" and message.reason_text
+    assert message.reason == "default_channel"
+    assert message.reason_text
     for callback in callbacks:
         callback()  # the task, eagerly
     message.refresh_from_db()
-    assert message.status == Message.Status.SENT and message.provider_id.startswith("locmem-")
+    assert message.status == Message.Status.SENT
+    assert message.provider_id.startswith("locmem-")
     assert [sms.to for sms in locmem.outbox] == ["+393331234567"]
-    assert locmem.outbox[0].sender == salon.sms_sender_id and locmem.outbox[0].body == message.body
+    assert locmem.outbox[0].sender == salon.sms_sender_id
+    assert locmem.outbox[0].body == message.body
     assert account_for(salon).balance == 9 == ledger_sum(salon)
     assert message.charged == 1
 
@@ -71,7 +68,9 @@ def test_enqueueing_the_same_message_twice_creates_one_row(appointment, salon, d
     with django_capture_on_commit_callbacks(execute=True):
         first = confirm(appointment)
         second = confirm(appointment)
-    assert first.pk == second.pk and Message.objects.count() == 1 and len(locmem.outbox) == 1
+    assert first.pk == second.pk
+    assert Message.objects.count() == 1
+    assert len(locmem.outbox) == 1
 
 
 def test_a_message_the_policy_refuses_is_stored_blocked_with_its_reason(appointment, salon,
@@ -80,7 +79,8 @@ def test_a_message_the_policy_refuses_is_stored_blocked_with_its_reason(appointm
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         message = confirm(appointment, channel="email")  # no service preference: email is not a default channel
     assert callbacks == []
-    assert message.status == Message.Status.BLOCKED and message.reason == "not_default_channel"
+    assert message.status == Message.Status.BLOCKED
+    assert message.reason == "not_default_channel"
     assert account_for(salon).balance == 10
 
 
@@ -92,8 +92,11 @@ def test_withdrawal_after_queuing_wins(appointment, salon, django_capture_on_com
     for callback in callbacks:
         callback()
     message.refresh_from_db()
-    assert message.status == Message.Status.BLOCKED and message.reason == "dp_withdrawn"
-    assert locmem.outbox == [] and account_for(salon).balance == 10 and ledger_sum(salon) == 10
+    assert message.status == Message.Status.BLOCKED
+    assert message.reason == "dp_withdrawn"
+    assert locmem.outbox == []
+    assert account_for(salon).balance == 10
+    assert ledger_sum(salon) == 10
 
 
 def test_no_credit_holds_the_message_and_a_top_up_releases_it(appointment, salon,
@@ -101,11 +104,13 @@ def test_no_credit_holds_the_message_and_a_top_up_releases_it(appointment, salon
     with django_capture_on_commit_callbacks(execute=True):
         message = confirm(appointment)
     message.refresh_from_db()
-    assert message.status == Message.Status.HELD_NO_CREDIT and locmem.outbox == []
+    assert message.status == Message.Status.HELD_NO_CREDIT
+    assert locmem.outbox == []
     with django_capture_on_commit_callbacks(execute=True):
         top_up(salon=salon, amount=5)
     message.refresh_from_db()
-    assert message.status == Message.Status.SENT and len(locmem.outbox) == 1
+    assert message.status == Message.Status.SENT
+    assert len(locmem.outbox) == 1
     assert account_for(salon).balance == 4 == ledger_sum(salon)
 
 
@@ -117,16 +122,19 @@ def test_a_held_confirmation_for_a_cancelled_appointment_expires_uncharged(appoi
     with django_capture_on_commit_callbacks(execute=True):
         top_up(salon=salon, amount=5)
     message.refresh_from_db()
-    assert message.status == Message.Status.EXPIRED and message.charged == 0
-    assert locmem.outbox == [] and account_for(salon).balance == 5
+    assert message.status == Message.Status.EXPIRED
+    assert message.charged == 0
+    assert locmem.outbox == []
+    assert account_for(salon).balance == 5
 
 
 def test_a_second_delivery_of_the_task_sends_nothing(appointment, salon, django_capture_on_commit_callbacks):
     top_up(salon=salon, amount=10)
     with django_capture_on_commit_callbacks(execute=True):
         message = confirm(appointment)
-    assert send_message(message.pk) is None
-    assert len(locmem.outbox) == 1 and account_for(salon).balance == 9
+    assert send_message(message_id=message.pk) is None
+    assert len(locmem.outbox) == 1
+    assert account_for(salon).balance == 9
 
 
 def test_sms_segments_and_cost_follow_the_salons_price(salon, django_capture_on_commit_callbacks):
@@ -137,8 +145,10 @@ def test_sms_segments_and_cost_follow_the_salons_price(salon, django_capture_on_
                               context={"text": "Offerta " * 30, "link": "https://x.test/p/abc"})
     assert message.status == Message.Status.BLOCKED  # no marketing consent
     # 240 characters of offer plus the preference link every marketing message carries: 3 parts of 153.
-    assert 306 < len(message.body) <= 459 and message.encoding == "gsm7"
-    assert message.segments == 3 and message.cost == 9
+    assert 306 < len(message.body) <= 459
+    assert message.encoding == "gsm7"
+    assert message.segments == 3
+    assert message.cost == 9
 
 
 class FailingBackend(SMSBackend):
@@ -163,8 +173,10 @@ def test_permanent_error_fails_refunds_and_never_retries(appointment, salon, fai
     with django_capture_on_commit_callbacks(execute=True):
         message = confirm(appointment)
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED and message.error_code == "21211"
-    assert message.charged == 0 and account_for(salon).balance == 10 == ledger_sum(salon)
+    assert message.status == Message.Status.FAILED
+    assert message.error_code == "21211"
+    assert message.charged == 0
+    assert account_for(salon).balance == 10 == ledger_sum(salon)
     assert list(CreditEntry.objects.filter(message=message).values_list("kind", flat=True).order_by("id")) == [
         "charge", "refund"]
 
@@ -182,24 +194,28 @@ def test_opted_out_error_records_the_opt_out_and_suppresses_sms(appointment, sal
     assert states == {"service": "withdrawn", "marketing": "withdrawn"}
     assert client.consent_events.filter(source=Source.SMS_KEYWORD, note__contains="21610").count() == 2
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED and account_for(salon).balance == 10
+    assert message.status == Message.Status.FAILED
+    assert account_for(salon).balance == 10
 
 
 def test_transient_error_goes_back_to_pending_keeping_its_single_charge(appointment, salon, failing):
     failing.error = ProviderError("Service unavailable", code="503", permanent=False)
     top_up(salon=salon, amount=10)
     message = confirm(appointment)  # no on_commit in this test: we drive the sends by hand
-    outcome = send_message(message.pk)
+    outcome = send_message(message_id=message.pk)
     assert outcome.retry_in == 30
     message.refresh_from_db()
-    assert message.status == Message.Status.PENDING and message.charged == 1 and message.error_code == "503"
+    assert message.status == Message.Status.PENDING
+    assert message.charged == 1
+    assert message.error_code == "503"
     failing.error = None
     from django.test import override_settings
 
     with override_settings(SMS_BACKEND="locmem"):
-        send_message(message.pk)
+        send_message(message_id=message.pk)
     message.refresh_from_db()
-    assert message.status == Message.Status.SENT and message.attempts == 2
+    assert message.status == Message.Status.SENT
+    assert message.attempts == 2
     assert account_for(salon).balance == 9 == ledger_sum(salon)  # charged once across the retry
 
 
@@ -207,10 +223,11 @@ def test_transient_errors_give_up_after_max_attempts_and_refund(appointment, sal
     failing.error = ProviderError("Too Many Requests", code="429", permanent=False)
     top_up(salon=salon, amount=10)
     message = confirm(appointment)
-    delays = [send_message(message.pk).retry_in for _ in range(5)]
+    delays = [send_message(message_id=message.pk).retry_in for _ in range(5)]
     assert delays == [30, 60, 120, 240, None]
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED and account_for(salon).balance == 10
+    assert message.status == Message.Status.FAILED
+    assert account_for(salon).balance == 10
 
 
 def test_sweeper_requeues_stale_pending_and_flags_stale_sending(appointment, salon,
@@ -228,7 +245,8 @@ def test_sweeper_requeues_stale_pending_and_flags_stale_sending(appointment, sal
     lost.refresh_from_db()
     stuck.refresh_from_db()
     assert lost.status == Message.Status.SENT
-    assert stuck.status == Message.Status.UNKNOWN and "check the provider" in stuck.error_text
+    assert stuck.status == Message.Status.UNKNOWN
+    assert "check the provider" in stuck.error_text
     assert len(locmem.outbox) == 1  # the stale `sending` one is never resent blindly
 
 
@@ -236,8 +254,9 @@ def test_a_timed_out_send_is_left_unknown_charged_and_never_resent(appointment, 
     failing.error = ProviderError("Twilio did not answer in time", code="timeout", permanent=False, ambiguous=True)
     top_up(salon=salon, amount=10)
     message = confirm(appointment)
-    assert send_message(message.pk).retry_in is None
+    assert send_message(message_id=message.pk).retry_in is None
     message.refresh_from_db()
-    assert message.status == Message.Status.UNKNOWN and message.charged == 1
-    assert send_message(message.pk) is None  # a duplicate task does not resend it
+    assert message.status == Message.Status.UNKNOWN
+    assert message.charged == 1
+    assert send_message(message_id=message.pk) is None  # a duplicate task does not resend it
     assert account_for(salon).balance == 9 == ledger_sum(salon)

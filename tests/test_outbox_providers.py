@@ -35,10 +35,14 @@ def test_sms_goes_through_the_twilio_library(fake_twilio, salon, settings, djang
         message = confirm(appointment, "sms")
     message.refresh_from_db()
     [posted] = fake_twilio.requests
-    assert posted.form["To"] == "+393331234567" and posted.form["From"] == "Aurora"
-    assert posted.form["Body"] == message.body and "Salone Aurora" in message.body and "Piega" in message.body
+    assert posted.form["To"] == "+393331234567"
+    assert posted.form["From"] == "Aurora"
+    assert posted.form["Body"] == message.body
+    assert "Salone Aurora" in message.body
+    assert "Piega" in message.body
     assert posted.form["StatusCallback"] == f"https://salon.example.com/webhooks/twilio/status/{message.pk}/"
-    assert message.status == Message.Status.SENT and message.provider_id.startswith("SM")
+    assert message.status == Message.Status.SENT
+    assert message.provider_id.startswith("SM")
     assert account_for(salon).balance == 9
 
 
@@ -50,10 +54,12 @@ def test_twilio_21610_fails_refunds_and_records_the_opt_out(fake_twilio, salon, 
     with django_capture_on_commit_callbacks(execute=True):
         message = confirm(appointment, "sms")
     message.refresh_from_db()
-    assert message.status == Message.Status.FAILED and message.error_code == "21610"
+    assert message.status == Message.Status.FAILED
+    assert message.error_code == "21610"
     assert account_for(salon).balance == 10
     client = Client.objects.get(pk=appointment.client_id)
-    assert client.sms_suppression == "opted_out" and client.consent_events.filter(source="sms_keyword").exists()
+    assert client.sms_suppression == "opted_out"
+    assert client.consent_events.filter(source="sms_keyword").exists()
 
 
 def test_email_goes_through_anymail_to_the_esp(fake_postmark, salon, django_capture_on_commit_callbacks):
@@ -67,7 +73,9 @@ def test_email_goes_through_anymail_to_the_esp(fake_postmark, salon, django_capt
         message = confirm(appointment, "email")
     message.refresh_from_db()
     [posted] = fake_postmark.requests
-    assert posted.json["To"] == "giulia@example.com" and posted.json["Subject"] == message.subject
+    assert posted.json["To"] == "giulia@example.com"
+    assert posted.json["Subject"] == message.subject
     assert posted.json["TextBody"] == message.body
-    assert message.status == Message.Status.SENT and message.provider_id == fake_postmark.message_ids[0]
+    assert message.status == Message.Status.SENT
+    assert message.provider_id == fake_postmark.message_ids[0]
     assert account_for(salon).balance == 8

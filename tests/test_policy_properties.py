@@ -3,12 +3,15 @@
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from consents.policy import ALLOWING_REASONS, ClientState, Decision, Grant, Reason, SalonRules, decide, is_granted
 from core.vocabulary import MessageKind
+
+pytestmark = pytest.mark.slow  # ~5 s of generated examples; tests/test_policy.py checks the rules by example
 
 # Modest and stateless: the suite stays fast and writes no example database into the project.
 policy_settings = settings(max_examples=250, deadline=None, database=None)

@@ -11,10 +11,9 @@ from django.utils import timezone
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
 from consents.services import grant
-from core.vocabulary import MessageKind
 from messaging.models import Message
 from rights.retention import purge
-from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
+from tests.factories import AppointmentFactory, ClientFactory, ConsentLinkFactory, MessageFactory, SalonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,23 +34,12 @@ def long(db):
                         time_zone="Europe/Helsinki")
 
 
-def link(salon, *, expires, revoked=None):
-    client = ClientFactory(salon=salon)
-    return ConsentLink.objects.create(
-        salon=salon, client=client, kind=ConsentLink.Kind.REQUEST, token_hash=f"{next(_tokens):064x}",
-        expires_at=expires, revoked_at=revoked,
-    )
-
-
 def message(salon, *, age, status=Message.Status.DELIVERED, **fields):
-    client = fields.pop("client", None) or ClientFactory(salon=salon)
-    fields = {
-        "kind": MessageKind.APPOINTMENT_REMINDER, "channel": "sms", "language": "it", "recipient": str(client.phone),
-        "subject": "Promemoria", "body": "Ciao Anna, a domani alle 10!", "segments": 1, "cost": 1, "charged": 1,
-        "provider_id": f"SM{next(_tokens)}", "dedupe_key": f"k{next(_tokens)}", "sent_at": NOW - age,
-        "delivered_at": NOW - age, **fields,
-    }
-    row = Message.objects.create(salon=salon, client=client, status=status, **fields)
+    """A reminder from `age` ago, delivered unless `status` says otherwise: a text to blank, an outcome to keep."""
+    client = ClientFactory(salon=salon)
+    row = MessageFactory(client=client, status=status, recipient=str(client.phone), subject="Promemoria",
+                         body="Ciao Anna, a domani alle 10!", segments=1, cost=1, charged=1,
+                         provider_id=f"SM{next(_tokens)}", sent_at=NOW - age, delivered_at=NOW - age, **fields)
     Message.objects.filter(pk=row.pk).update(created_at=NOW - age, updated_at=NOW - age)
     row.refresh_from_db()
     return row
@@ -71,14 +59,14 @@ def by_salon(report):
 
 def test_links_expired_or_revoked_more_than_30_days_ago_are_deleted(short, long, client_, wording):
     gone = [
-        link(short, expires=NOW - timedelta(days=31)),
-        link(short, expires=NOW + timedelta(days=200), revoked=NOW - timedelta(days=31)),
-        link(long, expires=NOW - timedelta(days=400)),
+        ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=31)),
+        ConsentLinkFactory(salon=short, expires_at=NOW + timedelta(days=200), revoked_at=NOW - timedelta(days=31)),
+        ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=400)),
     ]
     kept = [
-        link(short, expires=NOW - timedelta(days=29)),  # expired, but within the grace
-        link(short, expires=NOW + timedelta(days=10), revoked=NOW - timedelta(days=5)),
-        link(long, expires=NOW + timedelta(days=10)),  # still usable
+        ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=29)),  # expired, but within the grace
+        ConsentLinkFactory(salon=short, expires_at=NOW + timedelta(days=10), revoked_at=NOW - timedelta(days=5)),
+        ConsentLinkFactory(salon=long, expires_at=NOW + timedelta(days=10)),  # still usable
     ]
     grant(client=client_, purpose="data_processing", wording=wording(client_.salon, "data_processing"),
           source=Source.FORM_LINK)
@@ -86,7 +74,8 @@ def test_links_expired_or_revoked_more_than_30_days_ago_are_deleted(short, long,
 
     report = by_salon(purge(now=NOW))
 
-    assert report[short.pk].links_deleted == 2 and report[long.pk].links_deleted == 1
+    assert report[short.pk].links_deleted == 2
+    assert report[long.pk].links_deleted == 1
     assert not ConsentLink.objects.filter(pk__in=[x.pk for x in gone]).exists()
     assert set(ConsentLink.objects.values_list("pk", flat=True)) == {x.pk for x in kept}
     assert list(ConsentEvent.objects.values_list("pk", "entry_hash")) == register  # the register is not touched
@@ -102,10 +91,12 @@ def test_message_texts_past_each_salons_retention_are_blanked_and_the_outcome_ro
 
     report = by_salon(purge(now=NOW))
 
-    assert report[short.pk].messages_blanked == 1 and report[long.pk].messages_blanked == 1
+    assert report[short.pk].messages_blanked == 1
+    assert report[long.pk].messages_blanked == 1
     for blanked, before in [(Message.objects.get(pk=old_in_short.pk), old_in_short),
                             (Message.objects.get(pk=old_in_long.pk), old_in_long)]:
-        assert blanked.body == "" and blanked.subject == ""
+        assert blanked.body == ""
+        assert blanked.subject == ""
         outcome = ["kind", "channel", "status", "cost", "charged", "segments", "provider_id", "error_code",
                    "error_text", "created_at", "updated_at", "sent_at", "delivered_at", "client_id", "dedupe_key"]
         assert {f: getattr(blanked, f) for f in outcome} == {f: getattr(before, f) for f in outcome}
@@ -123,7 +114,7 @@ def test_a_message_still_on_its_way_keeps_its_text(short):
 
 def test_a_second_run_finds_nothing_more_to_do(short, long):
     message(short, age=timedelta(days=400))
-    link(long, expires=NOW - timedelta(days=60))
+    ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=60))
     purge(now=NOW)
     again = purge(now=NOW)
     assert [(d.links_deleted, d.messages_blanked) for d in again.salons] == [(0, 0), (0, 0)]
@@ -153,8 +144,8 @@ def test_dormant_clients_are_proposed_for_erasure_per_salon_and_not_erased(short
 # dry run
 
 def test_a_dry_run_reports_the_same_and_changes_nothing(short, long):
-    link(short, expires=NOW - timedelta(days=45))
-    link(long, expires=NOW - timedelta(days=5), revoked=NOW - timedelta(days=40))
+    ConsentLinkFactory(salon=short, expires_at=NOW - timedelta(days=45))
+    ConsentLinkFactory(salon=long, expires_at=NOW - timedelta(days=5), revoked_at=NOW - timedelta(days=40))
     old = message(short, age=timedelta(days=365))
     message(long, age=timedelta(days=800))
     dormant = client_of(long, last_visit=date(2022, 1, 1))
@@ -168,7 +159,8 @@ def test_a_dry_run_reports_the_same_and_changes_nothing(short, long):
     summary = [(d.salon.pk, d.links_deleted, d.messages_blanked, d.erasure_proposals) for d in dry.salons]
     assert summary == [(d.salon.pk, d.links_deleted, d.messages_blanked, d.erasure_proposals) for d in real.salons]
     assert summary == [(short.pk, 1, 1, []), (long.pk, 1, 1, [dormant.pk])]
-    assert Message.objects.get(pk=old.pk).body == "" and ConsentLink.objects.count() == 0
+    assert Message.objects.get(pk=old.pk).body == ""
+    assert ConsentLink.objects.count() == 0
 
 
 # the command
@@ -183,8 +175,7 @@ def run_purge(*args):
 def due(short):
     """Something of each kind to do in `short`, relative to the real clock (the command has no --now)."""
     now = timezone.now()
-    ConsentLink.objects.create(salon=short, client=ClientFactory(salon=short), kind=ConsentLink.Kind.REQUEST,
-                               token_hash="a" * 64, expires_at=now - timedelta(days=40))
+    ConsentLinkFactory(salon=short, expires_at=now - timedelta(days=40))
     row = message(short, age=timedelta(days=0))
     Message.objects.filter(pk=row.pk).update(created_at=now - timedelta(days=400))
     old = ClientFactory(salon=short, last_visit=(now - timedelta(days=800)).date())
@@ -207,4 +198,5 @@ def test_the_command_in_a_dry_run_says_so_and_changes_nothing(short, due):
     output = run_purge("--dry-run")
     assert f"links deleted: 1, message texts blanked: 1, clients proposed for erasure: 1 ({old.pk})" in output
     assert "(dry run: nothing changed)" in output
-    assert ConsentLink.objects.count() == 1 and Message.objects.get(pk=row.pk).body != ""
+    assert ConsentLink.objects.count() == 1
+    assert Message.objects.get(pk=row.pk).body != ""

@@ -23,9 +23,12 @@ def test_a_changed_phone_is_logged_with_who_when_and_the_old_number_masked(giuli
     assert giulia.phone.as_e164 == "+393477654321"  # a national number, read with the salon's region
     [change] = changes
     logged = ContactChange.objects.get()
-    assert logged.pk == change.pk and logged.client == giulia and logged.salon == giulia.salon
+    assert logged.pk == change.pk
+    assert logged.client == giulia
+    assert logged.salon == giulia.salon
     assert (logged.field, logged.old_value_masked) == ("phone", "+39 333 •••• 567")
-    assert logged.changed_by == member and logged.changed_at is not None
+    assert logged.changed_by == member
+    assert logged.changed_at is not None
     assert "1234" not in logged.old_value_masked
 
 
@@ -50,7 +53,8 @@ def test_an_unchanged_contact_or_a_name_change_logs_nothing(giulia, member):
     changes = change_contact(client=giulia, by=member, phone="+39 333 123 4567", email="giulia@example.com",
                              first_name=" Giulia ", last_name="Verdi")
 
-    assert changes == [] and not ContactChange.objects.exists()
+    assert changes == []
+    assert not ContactChange.objects.exists()
     assert Client.objects.get(pk=giulia.pk).last_name == "Verdi"
 
 
@@ -62,7 +66,8 @@ def test_a_stop_on_the_old_number_does_not_carry_over_to_the_new_one(giulia, mem
     change_contact(client=giulia, by=member, phone="+393477654321")
 
     stored = Client.objects.get(pk=giulia.pk)
-    assert stored.sms_suppression == "" and giulia.sms_suppression == ""
+    assert stored.sms_suppression == ""
+    assert giulia.sms_suppression == ""
     assert stored.email_suppression == SuppressionReason.HARD_BOUNCE  # the email did not change
     assert ContactChange.objects.get().cleared_suppression == SuppressionReason.OPTED_OUT
 

@@ -3,11 +3,12 @@
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from consents.models import ConsentEvent, ConsentWording, Source
+from consents.models import ConsentEvent, Source
 from consents.services import grant
 from core.vocabulary import Purpose
 from credits.models import CreditEntry
 from outreach.credits import top_up
+from tests.factories import ConsentWordingFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +73,7 @@ def test_used_wording_cannot_change_its_words(entry):
 
 
 def test_unused_wording_may_still_be_corrected(salon):
-    draft = ConsentWording.objects.create(salon=salon, purpose=Purpose.MARKETING, language="en", version=2,
-                                          title="Offers", text="Draft")
+    draft = ConsentWordingFactory(salon=salon, text="Draft")
     assert refused("UPDATE consents_consentwording SET text = 'Final' WHERE id = %s", [draft.pk]) == ""
     draft.refresh_from_db()
     assert draft.text == "Final"

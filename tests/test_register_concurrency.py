@@ -12,7 +12,12 @@ from consents.selectors import current_wording
 from consents.services import ConsentChange, record_consent
 from tests.factories import ClientFactory, SalonFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 WORKERS = 8
 APPENDS_PER_WORKER = 25

@@ -13,7 +13,12 @@ from outreach.appointments import send_reminders
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.race,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 ROME = ZoneInfo("Europe/Rome")
 
 

@@ -38,8 +38,10 @@ def test_no_environment_gives_the_embedded_demo():
     seen = json.loads(result.stdout)
     assert seen["engine"] == "django.db.backends.sqlite3"
     assert seen["name"].endswith("var/salonconsent.sqlite3")
-    assert seen["eager"] is True and seen["debug"] is True
-    assert seen["sms"] == "console" and seen["email"].endswith("console.EmailBackend")
+    assert seen["eager"] is True
+    assert seen["debug"] is True
+    assert seen["sms"] == "console"
+    assert seen["email"].endswith("console.EmailBackend")
 
 
 def test_environment_switches_to_production_services():
@@ -51,8 +53,10 @@ def test_environment_switches_to_production_services():
     assert result.returncode == 0, result.stderr
     seen = json.loads(result.stdout)
     assert seen["engine"] == "django.db.backends.postgresql"
-    assert seen["eager"] is False and seen["broker"] == "redis://127.0.0.1:6379/3"
-    assert seen["debug"] is False and seen["sms"] == "twilio"
+    assert seen["eager"] is False
+    assert seen["broker"] == "redis://127.0.0.1:6379/3"
+    assert seen["debug"] is False
+    assert seen["sms"] == "twilio"
 
 
 def test_debug_off_without_secret_key_is_a_clear_error():

@@ -47,7 +47,8 @@ def test_an_altered_entry_is_named(history, salon):
         cursor.execute("UPDATE consents_consentevent SET action = 'withdrawn' WHERE id = %s", [target.pk])
     ok, output = run("--salon", str(salon.pk))
     assert not ok
-    assert f"entry #3 (id {target.pk})" in output and "altered" in output
+    assert f"entry #3 (id {target.pk})" in output
+    assert "altered" in output
 
 
 def test_an_altered_entry_with_recomputed_hash_breaks_the_next_link(history, salon):
@@ -55,7 +56,8 @@ def test_an_altered_entry_with_recomputed_hash_breaks_the_next_link(history, sal
     with register_trigger_disabled() as cursor:
         cursor.execute("UPDATE consents_consentevent SET entry_hash = %s WHERE id = %s", ["f" * 64, target.pk])
     check = verify_register(salon)
-    assert not check.ok and check.bad_entry_id == target.pk
+    assert not check.ok
+    assert check.bad_entry_id == target.pk
 
 
 def test_a_deleted_entry_is_detected(history, salon):
@@ -65,7 +67,8 @@ def test_a_deleted_entry_is_detected(history, salon):
         cursor.execute("DELETE FROM consents_consentevent WHERE id = %s", [target.pk])
     check = verify_register(salon)
     assert not check.ok
-    assert "expected entry #2" in check.problem and check.bad_entry_id == history[2].pk
+    assert "expected entry #2" in check.problem
+    assert check.bad_entry_id == history[2].pk
 
 
 def test_an_altered_wording_is_detected(history, salon):
@@ -74,14 +77,16 @@ def test_an_altered_wording_is_detected(history, salon):
         cursor.execute("UPDATE consents_consentwording SET text = 'We may sell your data' WHERE id = %s",
                        [used.pk])
     check = verify_register(salon)
-    assert not check.ok and f"wording it refers to (id {used.pk})" in check.problem
+    assert not check.ok
+    assert f"wording it refers to (id {used.pk})" in check.problem
 
 
 def test_current_state_disagreeing_with_register_is_detected(history, salon):
     with register_trigger_disabled() as cursor:
         cursor.execute("UPDATE consents_consentstate SET action = 'granted' WHERE purpose = 'marketing'")
     check = verify_register(salon)
-    assert not check.ok and "disagrees" in check.problem
+    assert not check.ok
+    assert "disagrees" in check.problem
 
 
 def test_only_the_tampered_salon_fails(history, salon, other_salon):
@@ -95,4 +100,5 @@ def test_only_the_tampered_salon_fails(history, salon, other_salon):
 
 def test_unknown_salon_is_a_clear_error(db):
     ok, output = run("--salon", "999999")
-    assert not ok and "No salon with id 999999" in output
+    assert not ok
+    assert "No salon with id 999999" in output

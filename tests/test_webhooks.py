@@ -15,7 +15,7 @@ from messaging.backends import locmem
 from messaging.models import Message
 from messaging.services import enqueue_message
 from outreach.credits import top_up
-from tests.factories import AppointmentFactory, ClientFactory
+from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,6 @@ def twilio_settings(settings):
     settings.TWILIO_AUTH_TOKEN = TOKEN
     settings.PUBLIC_BASE_URL = PUBLIC
     settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:secret"}
-    locmem.outbox.clear()
 
 
 def signed_post(client, path, data, *, token=TOKEN):
@@ -57,7 +56,8 @@ def test_delivery_report_moves_the_message_forward(client, sent_sms):
     response = signed_post(client, path, {"MessageSid": sent_sms.provider_id, "MessageStatus": "delivered"})
     assert response.status_code == 204
     sent_sms.refresh_from_db()
-    assert sent_sms.status == Message.Status.DELIVERED and sent_sms.delivered_at is not None
+    assert sent_sms.status == Message.Status.DELIVERED
+    assert sent_sms.delivered_at is not None
 
 
 def test_a_late_report_never_moves_a_final_state_backwards(client, sent_sms):
@@ -72,7 +72,8 @@ def test_failed_report_refunds_and_21610_counts_as_stop(client, sent_sms, salon)
     path = reverse("twilio-status", args=[sent_sms.pk])
     signed_post(client, path, {"MessageSid": sent_sms.provider_id, "MessageStatus": "failed", "ErrorCode": "21610"})
     sent_sms.refresh_from_db()
-    assert sent_sms.status == Message.Status.FAILED and sent_sms.error_code == "21610"
+    assert sent_sms.status == Message.Status.FAILED
+    assert sent_sms.error_code == "21610"
     assert account_for(salon).balance == 10
     assert Client.objects.get(pk=sent_sms.client_id).sms_suppression == "opted_out"
 
@@ -99,7 +100,8 @@ def test_stop_reply_withdraws_sms_consent_and_suppresses_sms(client, salon, word
     giulia = ClientFactory(salon=salon, phone="+393471112233")
     response = signed_post(client, reverse("twilio-inbound"),
                            {"From": "+393471112233", "To": "+15005550006", "Body": word, "MessageSid": "SM1"})
-    assert response.status_code == 200 and response["Content-Type"] == "application/xml"
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
     giulia.refresh_from_db()
     assert giulia.sms_suppression == "opted_out"
     states = dict(ConsentState.objects.filter(client=giulia).values_list("purpose", "action"))
@@ -151,7 +153,8 @@ def test_an_ordinary_reply_changes_nothing(client, salon):
     giulia = ClientFactory(salon=salon, phone="+393471112233")
     signed_post(client, reverse("twilio-inbound"), {"From": "+393471112233", "Body": "Grazie, a domani!"})
     giulia.refresh_from_db()
-    assert giulia.sms_suppression == "" and not giulia.consent_events.exists()
+    assert giulia.sms_suppression == ""
+    assert not giulia.consent_events.exists()
 
 
 # anymail: the real Postmark tracking webhook view, with basic auth, emits the tracking signal.
@@ -159,9 +162,8 @@ def test_an_ordinary_reply_changes_nothing(client, salon):
 @pytest.fixture
 def sent_email(salon):
     client = ClientFactory(salon=salon, email="giulia@example.com")
-    return Message.objects.create(salon=salon, client=client, kind=MessageKind.MARKETING, channel="email",
-                                  language="en", body="Offers", status=Message.Status.SENT,
-                                  provider_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817", dedupe_key="e:1")
+    return MessageFactory(client=client, kind=MessageKind.MARKETING, channel="email", status=Message.Status.SENT,
+                          provider_id="b7bc2f4a-e38e-4336-af7d-e6c392c2f817")
 
 
 def postmark(client, payload, auth="hook:secret"):
@@ -221,9 +223,10 @@ def test_a_delivery_report_that_beats_the_worker_keeps_delivered_and_sent_time(s
     appointment = AppointmentFactory(client=ClientFactory(salon=salon))
     queued = enqueue_message(client=appointment.client, kind=MessageKind.APPOINTMENT_CONFIRMATION, channel="sms",
                              appointment=appointment, dedupe_key="race:1")
-    [message] = claim([queued.pk])
+    [message] = claim(message_ids=[queued.pk])
     apply_delivery_report(message.pk, provider_id="SM123", status="delivered")  # before the worker records
-    record_sent([(message, SendResult(provider_id="SM123"))])
+    record_sent(results=[(message, SendResult(provider_id="SM123"))])
     message.refresh_from_db()
     assert message.status == Message.Status.DELIVERED
-    assert message.sent_at is not None and message.provider_id == "SM123"
+    assert message.sent_at is not None
+    assert message.provider_id == "SM123"

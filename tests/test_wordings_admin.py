@@ -35,7 +35,8 @@ def test_a_used_version_cannot_be_edited_and_offers_a_new_version(client, owner,
     grant(client=ClientFactory(salon=salon), purpose="data_processing", wording=used, source=Source.FORM_LINK)
     client.force_login(owner)
     page = client.get(reverse("admin:consents_consentwording_change", args=[used.pk])).text
-    assert 'name="_save"' not in page and "New version from this one" in page
+    assert 'name="_save"' not in page
+    assert "New version from this one" in page
     response = client.post(reverse("admin:consents_consentwording_change", args=[used.pk]),
                            {"purpose": "data_processing", "language": "en", "title": "x", "text": "changed"})
     assert response.status_code == 403

@@ -381,7 +381,7 @@ class ClientAdmin(SalonScopedAdmin):
             queued = 0
             for _salon, preview in previews:
                 for client in preview.to_send:
-                    send_consent_request(client, channel, by=request.user)
+                    send_consent_request(client=client, channel=channel, by=request.user)
                     queued += 1
             self.message_user(request, ngettext(
                 "%(n)d privacy authorisation request queued.", "%(n)d privacy authorisation requests queued.", queued

@@ -328,7 +328,7 @@ def manage(request, token: str):
         if action == "cancel":
             try:
                 with translation.override(language):
-                    cancel_online(link)
+                    cancel_online(link=link)
             except CannotCancel as refused:
                 error = str(refused)
             else:
