@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.vocabulary import Channel
 from salons.models import Salon
 
 
@@ -72,13 +73,13 @@ class Client(models.Model):
 
     def suppression_for(self, channel: str) -> str:
         """The suppression reason on a channel, or '' when it is usable."""
-        return {"sms": self.sms_suppression, "email": self.email_suppression}.get(channel, "")
+        return {Channel.SMS: self.sms_suppression, Channel.EMAIL: self.email_suppression}.get(channel, "")
 
     def contact_for(self, channel: str) -> str:
         """The address a message on this channel goes to, or '' when there is none."""
-        if channel == "sms":
+        if channel == Channel.SMS:
             return self.phone.as_e164 if self.phone else ""
-        if channel == "email":
+        if channel == Channel.EMAIL:
             return self.email
         return ""
 

@@ -21,7 +21,6 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TextIO
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 from clients.models import Client
 from salons.models import Salon
 
-from .chain import CHAIN_VERSION
+from .chain import CHAIN_VERSION, HASH_KEYS
 from .integrity import RegisterCheck, verify_register
 from .models import ConsentEvent, ConsentWording, wording_digest
 
@@ -45,13 +44,10 @@ COLUMNS = (
 )
 PERSONAL_COLUMNS = ("client_first_name", "client_last_name", "client_phone", "client_email")
 
-# What `consents.chain.entry_hash` covers: the key in the hashed JSON object → the exported column.
-HASH_INPUTS = {
-    "prev": "prev_hash", "seq": "entry", "salon": "salon_id", "client": "client_id", "purpose": "purpose",
-    "channel": "channel", "action": "action", "occurred_at": "occurred_at", "recorded_at": "recorded_at",
-    "wording": "wording_id", "wording_sha256": "wording_sha256", "source": "source", "actor": "staff_id",
-    "ip": "ip", "user_agent": "user_agent", "request_id": "request_id", "note": "note",
-}
+# What `consents.chain.entry_hash` covers: the key in the hashed JSON object → the exported column
+# (the column is the field's own name but for these two).
+_EXPORTED_AS = {"seq": "entry", "actor_id": "staff_id"}
+HASH_INPUTS = {key: _EXPORTED_AS.get(field, field) for field, key in HASH_KEYS.items()}
 
 
 def _utc(value: datetime | None) -> str | None:
@@ -159,17 +155,6 @@ def iter_csv(rows: Iterable[dict]) -> Iterator[str]:
         yield writer.writerow([_csv_value(row[column]) for column in COLUMNS])
 
 
-def write_csv(rows: Iterable[dict], stream: TextIO) -> int:
-    """Write the entries to a text stream as CSV, line by line; returns how many were written."""
-    lines = iter_csv(rows)
-    stream.write(next(lines))
-    count = 0
-    for line in lines:
-        stream.write(line)
-        count += 1
-    return count
-
-
 def iter_json(
     rows: Iterable[dict], *, salon: Salon, head_hash: str, verified: bool, problem: str = "",
     client: Client | None = None, entry_count: int, wordings: list[dict],
@@ -193,23 +178,6 @@ def iter_json(
         yield separator + json.dumps(row, ensure_ascii=False)
         separator = ",\n  "
     yield "\n ]\n}\n"
-
-
-def write_json(
-    rows: Iterable[dict], stream: TextIO, *, salon: Salon, head_hash: str, verified: bool = True,
-    problem: str = "", client: Client | None = None, up_to_seq: int | None = None,
-) -> None:
-    """Write the entries to a text stream as one JSON document, entry by entry, after a small header.
-
-    The header's count and wordings are read for the same salon, client and `up_to_seq` as `rows`.
-    """
-    scope = {"salon": salon, "client": client, "up_to_seq": up_to_seq}
-    pieces = iter_json(
-        rows, salon=salon, head_hash=head_hash, verified=verified, problem=problem, client=client,
-        entry_count=_register(**scope).count(), wordings=used_wordings(**scope),
-    )
-    for piece in pieces:
-        stream.write(piece)
 
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}

@@ -2,7 +2,7 @@ from django import forms
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from core.vocabulary import Purpose
+from core.vocabulary import Channel, Purpose
 
 from .models import ConsentWording
 from .services import ConsentChange
@@ -10,13 +10,13 @@ from .services import ConsentChange
 # The boxes of the consent form, in order: (purpose, channel).
 BOXES = [
     (Purpose.DATA_PROCESSING, ""),
-    (Purpose.SERVICE, "sms"),
-    (Purpose.SERVICE, "email"),
-    (Purpose.MARKETING, "sms"),
-    (Purpose.MARKETING, "email"),
+    (Purpose.SERVICE, Channel.SMS),
+    (Purpose.SERVICE, Channel.EMAIL),
+    (Purpose.MARKETING, Channel.SMS),
+    (Purpose.MARKETING, Channel.EMAIL),
     (Purpose.PERSONALISED, ""),
 ]
-CHANNEL_LABELS = {"sms": _("By SMS"), "email": _("By email"), "": _("I agree")}
+CHANNEL_LABELS = {Channel.SMS: _("By SMS"), Channel.EMAIL: _("By email"), "": _("I agree")}
 SHOWN_SALT = "consents.form.shown-wordings"
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.vocabulary import LAPSING_PURPOSES, MessageKind, add_months
+from core.vocabulary import LAPSING_PURPOSES, SENDABLE_CHANNELS, Channel, MessageKind, Purpose, add_months
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Grant:
 class SalonRules:
     """The salon's settings the policy honours."""
 
-    default_transactional_channels: frozenset[str] = frozenset({"sms"})
+    default_transactional_channels: frozenset[str] = frozenset({Channel.SMS})
     consent_request_cooldown_days: int = 30
     consent_validity_months: int | None = None
     email_soft_opt_in: bool = False
@@ -53,15 +53,14 @@ class ClientState:
     last_appointment_at: datetime | None = None  # latest non-cancelled appointment, past or future
 
 
-# Purposes as recorded in the register (core.vocabulary.Purpose), as plain strings for the state's keys.
-DATA_PROCESSING = "data_processing"
-SERVICE = "service"
-MARKETING = "marketing"
-PERSONALISED = "personalised"
+# Short names for the purposes the rules read (the state's keys are these values).
+DATA_PROCESSING = Purpose.DATA_PROCESSING
+SERVICE = Purpose.SERVICE
+MARKETING = Purpose.MARKETING
+PERSONALISED = Purpose.PERSONALISED
 
-SENDABLE_CHANNELS = frozenset({"sms", "email"})
 # The register may hold phone-call consent, so "phone" is a known channel, never a sendable one.
-CHANNELS = SENDABLE_CHANNELS | {"phone"}
+CHANNELS = frozenset(Channel.values)
 
 # Seen or booked within this window, the client is in a relationship with the salon: asking them
 # for consent is then service, not marketing.
@@ -245,7 +244,7 @@ def decide(
             # GDPR art. 18: the data is kept, nothing is sent (not even a receipt or a consent request).
             reason = Reason.RESTRICTED
         elif kind == MessageKind.CONSENT_RECEIPT:
-            ok = channel in (reply_channel, "email")
+            ok = channel in (reply_channel, Channel.EMAIL)
             reason = Reason.RECEIPT_CHANNEL if ok else Reason.NOT_REPLY_CHANNEL
         elif kind == MessageKind.CONSENT_REQUEST:
             reason = _consent_request(state, channel, repermission_outreach)
@@ -280,7 +279,7 @@ def _delivery_refusal(state: ClientState, channel: str) -> Reason | None:
         return Reason.CHANNEL_NOT_SENDABLE
     if state.is_erased:
         return Reason.ERASED
-    if not (state.has_phone if channel == "sms" else state.has_email):
+    if not (state.has_phone if channel == Channel.SMS else state.has_email):
         return Reason.NO_CONTACT
     if channel in state.suppressed:
         return Reason.SUPPRESSED
@@ -334,7 +333,7 @@ def _marketing(state: ClientState, channel: str) -> Reason:
     if grant is None:
         # Only "never asked" qualifies: a withdrawal or a lapsed grant is an answer to respect.
         # ePrivacy art. 13(2) covers email; Italy, for one, allows no soft opt-in by SMS.
-        if channel == "email" and state.rules.email_soft_opt_in and state.is_existing_client:
+        if channel == Channel.EMAIL and state.rules.email_soft_opt_in and state.is_existing_client:
             return Reason.SOFT_OPT_IN
         return Reason.MARKETING_NOT_GRANTED
     if not grant.granted:

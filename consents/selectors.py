@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client
+from core.vocabulary import SENDABLE_CHANNELS
 from salons.models import Salon
 
 from .models import Action, ConsentState, ConsentWording
@@ -52,7 +53,7 @@ def client_states(clients: list[Client], *, now=None) -> dict[int, ClientState]:
             is_erased=client.is_erased,
             is_restricted=client.is_restricted,
             is_existing_client=client.last_visit is not None,
-            suppressed=frozenset(c for c in ("sms", "email") if client.suppression_for(c)),
+            suppressed=frozenset(c for c in SENDABLE_CHANNELS if client.suppression_for(c)),
             consents=consents[client.pk],
             consent_requested_at=client.consent_requested_at,
             last_appointment_at=last_appointments.get(client.pk),

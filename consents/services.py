@@ -185,20 +185,6 @@ def record_consent(
     return events
 
 
-def grant(*, client: Client, purpose: str, channel: str = "", wording: ConsentWording, source: str, **kwargs):
-    """Record one grant through `record_consent`."""
-    return record_consent(
-        client=client, changes=[ConsentChange(purpose, True, channel, wording)], source=source, **kwargs
-    )
-
-
-def withdraw(*, client: Client, purpose: str, channel: str = "", source: str, wording=None, **kwargs):
-    """Record one withdrawal through `record_consent`."""
-    return record_consent(
-        client=client, changes=[ConsentChange(purpose, False, channel, wording)], source=source, **kwargs
-    )
-
-
 def publish_wording(*, salon: Salon | None, purpose: str, language: str, title: str, text: str) -> ConsentWording:
     """Add a new version of a purpose's wording in a language (the old ones stay, frozen if used).
 

@@ -26,10 +26,6 @@ class CreditAccount(models.Model):
     def __str__(self):
         return f"{self.salon}: {self.balance}"
 
-    @property
-    def is_low(self) -> bool:
-        return self.balance < self.low_balance_threshold
-
 
 class CreditEntry(models.Model):
     """One line of the append-only credit ledger; the balance always equals the ledger's sum."""

@@ -66,10 +66,7 @@ def send_email(email: OutgoingEmail) -> SendResult:
             f"{email.to} was {recipient.status} by the provider.", code=recipient.status, permanent=True
         )
     message_id = recipient.message_id if recipient is not None else status.message_id
-    return SendResult(
-        provider_id=str(message_id or f"email-{email.message_id}"),
-        status="queued" if recipient is not None and recipient.status == "queued" else "sent",
-    )
+    return SendResult(provider_id=str(message_id or f"email-{email.message_id}"))
 
 
 def _api_error(exc: AnymailAPIError) -> ProviderError:

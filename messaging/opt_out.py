@@ -3,7 +3,7 @@
 from clients.models import Client, SuppressionReason
 from consents.models import Source
 from consents.services import ConsentChange, Evidence, record_consent
-from core.vocabulary import Purpose
+from core.vocabulary import Channel, Purpose
 
 
 def record_sms_opt_out(*, client: Client, note: str) -> None:
@@ -12,5 +12,5 @@ def record_sms_opt_out(*, client: Client, note: str) -> None:
     client.sms_suppression = SuppressionReason.OPTED_OUT
     record_consent(
         client=client, source=Source.SMS_KEYWORD, evidence=Evidence(note=note), skip_unchanged=True,
-        changes=[ConsentChange(Purpose.SERVICE, False, "sms"), ConsentChange(Purpose.MARKETING, False, "sms")],
+        changes=[ConsentChange(purpose, False, Channel.SMS) for purpose in (Purpose.SERVICE, Purpose.MARKETING)],
     )

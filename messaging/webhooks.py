@@ -22,7 +22,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from clients.models import Client, SuppressionReason
 from consents.models import Source
 from consents.services import ConsentChange, Evidence, record_consent
-from core.vocabulary import Purpose
+from core.vocabulary import Channel, Purpose
 from credits.services import refund
 
 from . import transitions
@@ -127,13 +127,14 @@ def twilio_inbound(request):
 
 def on_anymail_tracking(sender, event, esp_name, **kwargs):
     """anymail tracking signal: delivered, hard bounce, complaint, unsubscribe."""
-    message = Message.objects.filter(provider_id=event.message_id, channel="email").select_related("client").first()
+    message = (Message.objects.filter(provider_id=event.message_id, channel=Channel.EMAIL)
+               .select_related("client").first())
     if message is None:
         logger.info("anymail %s event for unknown message id %s", event.event_type, event.message_id)
         return
     client = message.client
     evidence = Evidence(note=f"{esp_name} {event.event_type} event {event.event_id or ''}".strip()[:255])
-    email_purposes = [ConsentChange(Purpose.SERVICE, False, "email"), ConsentChange(Purpose.MARKETING, False, "email")]
+    email_purposes = [ConsentChange(purpose, False, Channel.EMAIL) for purpose in (Purpose.SERVICE, Purpose.MARKETING)]
     with transaction.atomic():
         if event.event_type == "delivered":
             apply_delivery_report(message.pk, provider_id=message.provider_id, status="delivered")
@@ -145,5 +146,5 @@ def on_anymail_tracking(sender, event, esp_name, **kwargs):
             record_consent(client=client, changes=email_purposes, source=Source.BOUNCE, evidence=evidence,
                            skip_unchanged=True)
         elif event.event_type == "unsubscribed":
-            record_consent(client=client, changes=[ConsentChange(Purpose.MARKETING, False, "email")],
+            record_consent(client=client, changes=[ConsentChange(Purpose.MARKETING, False, Channel.EMAIL)],
                            source=Source.EMAIL_UNSUBSCRIBE, evidence=evidence, skip_unchanged=True)

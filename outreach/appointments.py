@@ -15,7 +15,7 @@ from appointments.models import Appointment
 from clients.models import Client
 from consents.policy import decide
 from consents.selectors import client_states
-from core.vocabulary import SENDABLE_CHANNELS, MessageKind
+from core.vocabulary import SENDABLE_CHANNELS, Channel, MessageKind
 from messaging.models import Message
 from messaging.services import enqueue_message
 from salons.models import Salon
@@ -92,7 +92,7 @@ def after_status_change(*, appointment: Appointment, previous_status: str, now=N
         allowed = _allowed_channels(client, MessageKind.REVIEW_REQUEST, now=now)
         if allowed:
             notify(appointment=appointment, kind=MessageKind.REVIEW_REQUEST,
-                   channels=sorted(allowed, key=("email", "sms").index)[:1])
+                   channels=sorted(allowed, key=(Channel.EMAIL, Channel.SMS).index)[:1])
 
 
 def _set_status(appointment: Appointment, status: str, *, now=None, **fields) -> Appointment:

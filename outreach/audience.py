@@ -13,7 +13,7 @@ from consents.links import form_url
 from consents.models import Action, ConsentState
 from consents.policy import decide
 from consents.selectors import client_states
-from core.vocabulary import MessageKind, Purpose
+from core.vocabulary import Channel, MessageKind, Purpose
 from messaging.services import price, render
 from outreach.preview import SendPreview, balance_of
 
@@ -49,7 +49,7 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Cli
     """
     now = now or timezone.now()
     salon, channel = campaign.salon, campaign.channel
-    contact = ~Q(phone="") if channel == "sms" else ~Q(email="")
+    contact = ~Q(phone="") if channel == Channel.SMS else ~Q(email="")
     queryset = segment(campaign).filter(contact, erased_at__isnull=True, is_restricted=False,
                                         **{f"{channel}_suppression": ""})
     if campaign.kind == Campaign.Kind.REPERMISSION:
@@ -64,7 +64,7 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Cli
         if salon.consent_validity_months is not None:
             fresh = {"occurred_at__gt": _months_before(now, salon.consent_validity_months)}
         marketing = _state(Purpose.MARKETING, channel, Action.GRANTED, **fresh)
-        if channel == "email" and salon.email_soft_opt_in:
+        if channel == Channel.EMAIL and salon.email_soft_opt_in:
             never_asked = ~Exists(ConsentState.objects.filter(client=OuterRef("pk"), purpose=Purpose.MARKETING,
                                                               channel=channel))
             marketing = marketing | (Q(last_visit__isnull=False) & never_asked)

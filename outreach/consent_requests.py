@@ -15,7 +15,7 @@ from consents.policy import decide
 from consents.receipts import receipt_lines
 from consents.selectors import client_state, client_states
 from consents.services import ConsentChange, Evidence, record_consent
-from core.vocabulary import MessageKind, Purpose
+from core.vocabulary import Channel, MessageKind, Purpose
 from messaging.models import Message
 from messaging.services import enqueue_message, price, render
 from outreach.preview import SendPreview, balance_of
@@ -44,8 +44,8 @@ def send_consent_request(*, client: Client, channel: str, by=None, repermission_
 def send_receipt(*, client: Client, events, reply_channel: str = "") -> Message:
     """Queue a receipt of the choices just recorded: by email where allowed, else on the channel used."""
     state = client_state(client)
-    email_ok = decide(state, MessageKind.CONSENT_RECEIPT, "email", reply_channel=reply_channel).allowed
-    channel = "email" if email_ok else (reply_channel or "sms")
+    email_ok = decide(state, MessageKind.CONSENT_RECEIPT, Channel.EMAIL, reply_channel=reply_channel).allowed
+    channel = Channel.EMAIL if email_ok else (reply_channel or Channel.SMS)
     token = new_preference_token(client)
     # The receipt lists every current choice (not only what just changed), each with its date.
     order = {key: index for index, key in enumerate(BOXES)}
@@ -79,7 +79,7 @@ def unsubscribe_marketing_email(*, link: ConsentLink, evidence: Evidence) -> lis
     """One-click unsubscribe (RFC 8058): withdraw marketing by email at once."""
     return record_consent(
         client=link.client, source=Source.EMAIL_UNSUBSCRIBE, evidence=evidence, skip_unchanged=True,
-        changes=[ConsentChange(Purpose.MARKETING, False, "email")],
+        changes=[ConsentChange(Purpose.MARKETING, False, Channel.EMAIL)],
     )
 
 

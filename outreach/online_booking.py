@@ -32,7 +32,7 @@ from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
 from core.contacts import normalise_email, parse_phone
 from core.links import link_url
-from core.vocabulary import CONSENT_CHANNELS, LANGUAGE_CODES, PER_CHANNEL_PURPOSES, MessageKind, Purpose
+from core.vocabulary import CONSENT_CHANNELS, LANGUAGE_CODES, PER_CHANNEL_PURPOSES, Channel, MessageKind, Purpose
 from outreach.appointments import cancel_appointment, notify
 
 OVERLAP_CONSTRAINT = "no_overlapping_bookings_per_staff"
@@ -115,7 +115,7 @@ def _clean_details(*, salon, first_name, last_name, phone, email, language, cons
         if (purpose, channel) not in ticked:
             ticked.append((purpose, channel))
 
-    if not email and "email" not in errors and any(channel == "email" for _purpose, channel in ticked):
+    if not email and "email" not in errors and any(channel == Channel.EMAIL for _purpose, channel in ticked):
         errors["email"] = [_("Enter your email address to receive messages by email, or untick “By email”.")]
     if errors:
         raise ValidationError(errors)

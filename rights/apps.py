@@ -6,3 +6,10 @@ class RightsConfig(AppConfig):
 
     name = "rights"
     verbose_name = "Client rights"  # no models: never shown in the admin, so not translated
+
+    def ready(self):
+        from django.core import checks
+
+        from .inventory import check_inventory
+
+        checks.register(check_inventory, checks.Tags.models)

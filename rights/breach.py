@@ -26,9 +26,9 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client
 from consents.models import ConsentEvent
-from consents.policy import SENDABLE_CHANNELS, decide
+from consents.policy import decide
 from consents.selectors import client_states
-from core.vocabulary import MessageKind
+from core.vocabulary import SENDABLE_CHANNELS, MessageKind
 from messaging.models import Message
 from messaging.services import enqueue_message
 from salons.models import Salon

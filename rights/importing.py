@@ -33,7 +33,7 @@ from consents.models import Action, ConsentState, Source
 from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
 from core.contacts import email_key, normalise_email, parse_phone, phone_key
-from core.vocabulary import LANGUAGE_CODES
+from core.vocabulary import LANGUAGE_CODES, Channel, Purpose
 from salons.models import Salon
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -42,10 +42,10 @@ BATCH_ROWS = 200
 # CSV column -> (purpose, channel) of the consent it carries.
 CONSENT_COLUMNS = {
     "consent_data_processing": ("data_processing", ""),
-    "consent_service_sms": ("service", "sms"),
-    "consent_service_email": ("service", "email"),
-    "consent_marketing_sms": ("marketing", "sms"),
-    "consent_marketing_email": ("marketing", "email"),
+    "consent_service_sms": (Purpose.SERVICE, Channel.SMS),
+    "consent_service_email": (Purpose.SERVICE, Channel.EMAIL),
+    "consent_marketing_sms": (Purpose.MARKETING, Channel.SMS),
+    "consent_marketing_email": (Purpose.MARKETING, Channel.EMAIL),
     "consent_personalised": ("personalised", ""),
 }
 CLIENT_COLUMNS = ("first_name", "last_name", "phone", "email", "language", "last_visit")

@@ -17,6 +17,7 @@ their own lists.
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.core.checks import Error
 from django.db import models
 
 
@@ -179,3 +180,16 @@ def unclassified_fields() -> list[str]:
             if isinstance(f, TEXT_FIELD_TYPES) and (declared is None or f.name not in declared.fields):
                 missing.append(f"{model._meta.label}.{f.name}")
     return missing
+
+
+def check_inventory(app_configs=None, **kwargs) -> list:
+    """System check rights.E001: a text field of a client-related model that the inventory does not classify.
+
+    Erasure and export read the inventory, so a field it lacks would be neither erased nor exported.
+    """
+    return [
+        Error(f"{name} is not classified in rights/inventory.py (erase, proof or code).",
+              hint="Add it to INVENTORY so that erasure and the client's export know what to do with it.",
+              id="rights.E001")
+        for name in unclassified_fields()
+    ]

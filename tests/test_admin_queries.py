@@ -6,9 +6,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from consents.models import Source
-from consents.services import grant, withdraw
 from desk.admin.clients import ClientAdmin
 from tests.factories import AppointmentFactory, ClientFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db]  # 150 clients with consents per test
 

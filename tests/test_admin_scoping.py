@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from appointments.models import Appointment
 from consents.models import Source
-from consents.services import grant
 from tests.factories import AppointmentFactory, ClientFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_a_saved_client_cannot_be_moved_to_another_salon(client, member, salon):
 
 
 def test_the_address_book_filters_by_consent_state(client, member, salon, wording):
-    from consents.services import withdraw
+    from tests.register_tools import withdraw
 
     granted = ClientFactory(salon=salon, first_name="Granted")
     withdrawn = ClientFactory(salon=salon, first_name="Withdrawn")

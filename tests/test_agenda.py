@@ -9,8 +9,8 @@ from django.utils import dateformat, timezone
 
 from appointments.models import Appointment
 from consents.models import Source
-from consents.services import grant, withdraw
 from tests.factories import AppointmentFactory, ClientFactory, UserFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 

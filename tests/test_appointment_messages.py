@@ -10,7 +10,6 @@ from appointments.models import Appointment
 from clients.models import Client
 from clients.services import mark_dormant
 from consents.models import Source
-from consents.services import grant, withdraw
 from messaging.models import Message
 from outreach.appointments import (
     book_appointment,
@@ -22,6 +21,7 @@ from outreach.appointments import (
 )
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory, MembershipFactory, SalonFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 ROME, HELSINKI = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Helsinki")

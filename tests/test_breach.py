@@ -12,7 +12,6 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
 from consents.models import Source
-from consents.services import withdraw
 from core.vocabulary import MessageKind
 from credits.models import CreditEntry
 from credits.services import account_for
@@ -21,6 +20,7 @@ from messaging.models import Message
 from outreach.credits import top_up
 from rights.breach import affected_clients, breach_report
 from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
+from tests.register_tools import withdraw
 
 pytestmark = pytest.mark.django_db
 

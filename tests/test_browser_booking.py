@@ -25,7 +25,6 @@ from booking.models import BookingSettings
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.selectors import current_wording
-from consents.services import withdraw
 from desk.admin.booking import embed_html
 from messaging.backends import locmem
 from messaging.models import Message
@@ -40,6 +39,7 @@ from tests.factories import (
     SalonFactory,
     ServiceFactory,
 )
+from tests.register_tools import withdraw
 
 SCREENSHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "booking"
 ROME = ZoneInfo("Europe/Rome")

@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from campaigns.models import Campaign, CampaignRecipient
 from consents.models import Source
-from consents.services import withdraw
 from core.vocabulary import Purpose
 from messaging.backends import locmem
 from messaging.models import Message
@@ -18,6 +17,7 @@ from outreach import campaign_runs, campaigns
 from outreach.audience import audience, preview
 from outreach.credits import top_up
 from tests.factories import CampaignFactory, ClientFactory
+from tests.register_tools import withdraw
 from tests.test_campaign_audience import set_consents
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,12 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from consents.models import ConsentEvent, Source
-from consents.services import Evidence, grant, withdraw
+from consents.services import Evidence
 from messaging.models import Message
 from rights.export import CSV_COLUMNS, SCHEMA, export_client_csv, export_client_data
 from rights.inventory import personal_field_names
 from tests.factories import AppointmentFactory, ClientFactory, MessageFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 

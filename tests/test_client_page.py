@@ -9,8 +9,8 @@ from django.urls import reverse
 from clients.models import Client, ErasureRequest
 from consents.models import ConsentEvent, ConsentScan, Source
 from consents.selectors import current_wording
-from consents.services import grant
 from tests.factories import ClientFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

@@ -10,13 +10,13 @@ from django.utils import timezone
 from clients.models import ErasureRequest
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentState, Source
-from consents.services import grant
 from credits.services import account_for
 from messaging.backends import locmem
 from messaging.models import Message
 from outreach.consent_requests import send_consent_request
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

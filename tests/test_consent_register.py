@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from consents.chain import GENESIS_HASH, entry_hash
 from consents.models import Action, ConsentEvent, ConsentState, Source
-from consents.services import ConsentChange, Evidence, grant, record_consent, withdraw
+from consents.services import ConsentChange, Evidence, record_consent
 from core.vocabulary import Purpose
 from tests.factories import ClientFactory, ConsentWordingFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.models import Source
-from consents.services import grant, withdraw
 from credits.models import CreditAccount, CreditEntry
 from credits.services import account_for
 from desk.context_processors import salon_credits
@@ -24,6 +23,7 @@ from desk.dashboard import (
 from messaging.models import Message
 from outreach.credits import top_up
 from tests.factories import ClientFactory, CreditEntryFactory, MembershipFactory, MessageFactory, SalonFactory
+from tests.register_tools import grant, withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -63,3 +63,13 @@ def test_the_contact_and_message_texts_are_erased_and_the_register_evidence_kept
     assert set(erased_values("clients.Client")) == {"first_name", "last_name", "email", "phone", "notes"}
     assert {"body", "subject", "recipient", "headers"} <= set(erased_values("messaging.Message"))
     assert INVENTORY["consents.ConsentEvent"].names(Treatment.ERASE) == []
+
+
+def test_the_system_check_names_a_field_the_inventory_lacks(monkeypatch):
+    from rights import inventory
+
+    assert inventory.check_inventory() == []
+    monkeypatch.setattr(inventory, "unclassified_fields", lambda: ["clients.Client.nickname"])
+    [error] = inventory.check_inventory()
+    assert error.id == "rights.E001"
+    assert "clients.Client.nickname" in error.msg

@@ -15,12 +15,13 @@ from clients.suppression import contact_digest, is_suppressed
 from consents.integrity import verify_register
 from consents.links import new_link
 from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, Source
-from consents.services import Evidence, grant
+from consents.services import Evidence
 from messaging.models import Message
 from rights.erasure import erase_client, request_erasure
 from rights.importing import import_clients
 from rights.inventory import INVENTORY, Treatment
 from tests.factories import AppointmentFactory, ClientFactory, ConsentScanFactory, MessageFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

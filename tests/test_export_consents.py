@@ -14,20 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consents.chain import GENESIS_HASH, entry_hash
-from consents.export import (
-    COLUMNS,
-    HASH_INPUTS,
-    PERSONAL_COLUMNS,
-    export_register,
-    proof_of_consent,
-    write_csv,
-    write_json,
-)
+from consents.export import COLUMNS, HASH_INPUTS, PERSONAL_COLUMNS, export_register, proof_of_consent
 from consents.integrity import verify_register
 from consents.models import ConsentEvent, Source
-from consents.services import Evidence, grant, withdraw
+from consents.services import Evidence
 from tests.factories import ClientFactory, UserFactory
-from tests.register_tools import register_trigger_disabled
+from tests.register_tools import grant, register_trigger_disabled, withdraw, write_csv, write_json
 
 pytestmark = pytest.mark.django_db
 

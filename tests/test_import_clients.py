@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from clients.models import Client
 from consents.models import Action, ConsentEvent, ConsentState, Source
-from consents.services import withdraw
 from rights import importing
 from tests.factories import ClientFactory
+from tests.register_tools import withdraw
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ from consents.integrity import verify_register
 from consents.models import ConsentEvent, ConsentState, Source
 from consents.policy import decide
 from consents.selectors import client_state
-from consents.services import Evidence, grant
+from consents.services import Evidence
 from core.vocabulary import MessageKind, Purpose
 from rights.objection import object_to_marketing
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from appointments.models import Appointment
 from booking.models import OpeningHours
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentState, Source
-from consents.services import Evidence, withdraw
+from consents.services import Evidence
 from messaging.models import Message
 from outreach.online_booking import BookingResult, SlotTaken, book_online
 from rights.erasure import erase_client
@@ -21,6 +21,7 @@ from tests.factories import (
     OpeningHoursFactory,
     ServiceFactory,
 )
+from tests.register_tools import withdraw
 
 pytestmark = pytest.mark.django_db
 

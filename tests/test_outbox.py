@@ -9,7 +9,6 @@ from django.utils import timezone
 from appointments.models import Appointment
 from clients.models import Client
 from consents.models import ConsentState, Source
-from consents.services import withdraw
 from core.vocabulary import MessageKind
 from credits.models import CreditEntry
 from credits.services import account_for
@@ -19,6 +18,7 @@ from messaging.sending import send_message
 from messaging.services import enqueue_message, sweep_outbox
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory
+from tests.register_tools import withdraw
 
 pytestmark = pytest.mark.django_db
 

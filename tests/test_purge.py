@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from clients.models import Client
 from consents.models import ConsentEvent, ConsentLink, Source
-from consents.services import grant
 from messaging.models import Message
 from rights.retention import purge
 from tests.factories import AppointmentFactory, ClientFactory, ConsentLinkFactory, MessageFactory, SalonFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

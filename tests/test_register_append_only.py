@@ -4,11 +4,11 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 
 from consents.models import ConsentEvent, Source
-from consents.services import grant
 from core.vocabulary import Purpose
 from credits.models import CreditEntry
 from outreach.credits import top_up
 from tests.factories import ConsentWordingFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

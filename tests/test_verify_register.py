@@ -5,8 +5,7 @@ from django.core.management import CommandError, call_command
 
 from consents.integrity import verify_register
 from consents.models import ConsentEvent, Source
-from consents.services import grant, withdraw
-from tests.register_tools import register_trigger_disabled
+from tests.register_tools import grant, register_trigger_disabled, withdraw
 
 pytestmark = pytest.mark.django_db
 

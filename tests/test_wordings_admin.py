@@ -5,8 +5,8 @@ from django.urls import reverse
 
 from consents.models import ConsentWording, Source
 from consents.selectors import current_wording
-from consents.services import grant
 from tests.factories import ClientFactory
+from tests.register_tools import grant
 
 pytestmark = pytest.mark.django_db
 

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
+from core.vocabulary import Channel
 from desk.admin.salons import SalonScopedAdmin
 from desk.agenda import agenda_for, has_data_processing_consent
 from desk.forms import AgendaDayForm
@@ -31,7 +32,7 @@ def privacy_request_url(client) -> str | None:
         base = reverse("admin:clients_client_request_consent")
     except NoReverseMatch:
         return None
-    channel = "email" if client.email and not client.phone else "sms"
+    channel = Channel.EMAIL if client.email and not client.phone else Channel.SMS
     return f"{base}?{urlencode({'channel': channel, 'ids': client.pk})}"
 
 

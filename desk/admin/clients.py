@@ -19,7 +19,7 @@ from clients.models import Client, ContactChange, ErasureRequest, SuppressedCont
 from consents.models import Action, ConsentEvent, ConsentState
 from consents.services import Evidence
 from consents.staff import RecordConsentForm, record_in_person
-from core.vocabulary import Channel
+from core.vocabulary import SENDABLE_CHANNELS, Channel, Purpose
 from desk.admin.salons import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from outreach.consent_requests import preview_consent_requests, send_consent_request
 from rights import importing
@@ -36,10 +36,10 @@ CONTACT_FIELDS = ("first_name", "last_name", "phone", "email")
 # (purpose, channel, short label) in the order the address book shows them.
 BADGES = [
     ("data_processing", "", _("Data")),
-    ("service", "sms", _("Service SMS")),
-    ("service", "email", _("Service email")),
-    ("marketing", "sms", _("Marketing SMS")),
-    ("marketing", "email", _("Marketing email")),
+    (Purpose.SERVICE, Channel.SMS, _("Service SMS")),
+    (Purpose.SERVICE, Channel.EMAIL, _("Service email")),
+    (Purpose.MARKETING, Channel.SMS, _("Marketing SMS")),
+    (Purpose.MARKETING, Channel.EMAIL, _("Marketing email")),
 ]
 _BADGE_STYLE = {
     Action.GRANTED: ("✓", "#1b5e20", "#e8f5e9", _("granted")),
@@ -363,8 +363,8 @@ class ClientAdmin(SalonScopedAdmin):
     def request_consent_view(self, request):
         """Confirmation page for privacy authorisation requests (GET ?channel=&ids=1,2 or the actions' POST)."""
         data = request.POST if request.method == "POST" else request.GET
-        channel = data.get("channel", "sms")
-        if channel not in ("sms", "email"):
+        channel = data.get("channel", Channel.SMS)
+        if channel not in SENDABLE_CHANNELS:
             return HttpResponseBadRequest(_("Choose SMS or email."))
         ids = [int(i) for i in ",".join(data.getlist("ids")).split(",") if i.strip().isdigit()]
         queryset = self.get_queryset(request).filter(pk__in=ids)
@@ -425,11 +425,11 @@ class ClientAdmin(SalonScopedAdmin):
 
     @admin.action(description=_("Send privacy authorisation by SMS"))
     def request_consent_by_sms(self, request, queryset):
-        return self._request_consent(request, queryset, "sms")
+        return self._request_consent(request, queryset, Channel.SMS)
 
     @admin.action(description=_("Send privacy authorisation by email"))
     def request_consent_by_email(self, request, queryset):
-        return self._request_consent(request, queryset, "email")
+        return self._request_consent(request, queryset, Channel.EMAIL)
 
 
 @admin.register(ErasureRequest)

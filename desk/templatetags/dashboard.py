@@ -28,8 +28,8 @@ OUTCOME_TONES = {
     Message.Status.EXPIRED: "bad", Message.Status.UNKNOWN: "warn",
 }
 CHART_WIDTH = 440
-MARKETING_TITLES = {"sms": gettext_lazy("Marketing by SMS: share of clients opted in"),
-                    "email": gettext_lazy("Marketing by email: share of clients opted in")}
+MARKETING_TITLES = {Channel.SMS: gettext_lazy("Marketing by SMS: share of clients opted in"),
+                    Channel.EMAIL: gettext_lazy("Marketing by email: share of clients opted in")}
 
 
 def _n(value: float) -> str:
@@ -206,7 +206,7 @@ def _marketing_lead(dashboard) -> str:
         return _("No clients yet.")
     today = dashboard.marketing_by_week[-1].shares
     return _("Today %(sms)s%% of your clients accept marketing by SMS and %(email)s%% by email.") % {
-        "sms": today["sms"].percent, "email": today["email"].percent,
+        "sms": today[Channel.SMS].percent, "email": today[Channel.EMAIL].percent,
     }
 
 

@@ -17,7 +17,6 @@ class OutgoingSMS:
 @dataclass(frozen=True)
 class SendResult:
     provider_id: str  # e.g. Twilio's SM… sid, to match delivery reports later
-    status: str = "sent"  # the provider's first status, normalised: "sent" or "queued"
 
 
 class ProviderError(Exception):

@@ -17,9 +17,6 @@ NOT_A_MOBILE = 21614
 UNSUBSCRIBED_RECIPIENT = 21610  # the recipient replied STOP
 PERMANENT_CODES = {INVALID_TO, NOT_A_MOBILE, UNSUBSCRIBED_RECIPIENT, 21408, 21612}
 
-# Twilio's first status for a new message, normalised to SendResult's vocabulary.
-QUEUED_STATUSES = {"accepted", "queued", "sending", "scheduled"}
-SENT_STATUSES = {"sent", "delivered"}
 
 
 class RebasedHttpClient(TwilioHttpClient):
@@ -78,8 +75,7 @@ class TwilioSMSBackend(SMSBackend):
             raise ProviderError(f"Could not reach Twilio: {exc}", code="network", permanent=False) from exc
         except TwilioException as exc:
             raise ProviderError(f"Twilio client error: {exc}", code="error", permanent=False) from exc
-        status = "sent" if message.status in SENT_STATUSES else "queued"
-        return SendResult(provider_id=message.sid, status=status)
+        return SendResult(provider_id=message.sid)
 
 
 def api_error(exc: TwilioRestException | TwilioServiceException) -> ProviderError:

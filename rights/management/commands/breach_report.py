@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from core.vocabulary import SENDABLE_CHANNELS
 from rights.breach import NOTIFICATION_DEADLINE, breach_report, notify_affected
 from salons.selectors import salon_by_id_or_slug
 
@@ -72,7 +73,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING("the deadline has passed: notify now and document the delay"))
         self.stdout.write(f"clients possibly affected: {report.count}")
         for client in report.clients:
-            channels = ", ".join(c for c in ("sms", "email") if client.contact_for(c)) or "no contact data"
+            channels = ", ".join(c for c in SENDABLE_CHANNELS if client.contact_for(c)) or "no contact data"
             self.stdout.write(f"  {client.pk}  {client}  ({channels})")
         if not notify:
             return
