@@ -1,16 +1,15 @@
-"""The staff admin in the salon's own time zone."""
-
-from zoneinfo import ZoneInfo
+"""The staff desk in the salon's own time zone."""
 
 from django.utils import timezone
 
-from .models import Membership
+from .selectors import shared_time_zone
 
 
 class SalonTimeZoneMiddleware:
-    """Show the admin in the salon's time zone: staff of salons sharing one zone see local times.
+    """Show and read the desk's times in the salon's time zone ("10:00" typed in Rome is 09:00 UTC in winter).
 
-    Stored times stay UTC; this only changes how forms read and pages show them.
+    Staff whose salons share one zone get it for the whole request, rendering included; stored times stay UTC.
+    This is the only place the desk's time zone is chosen.
     """
 
     def __init__(self, get_response):
@@ -19,8 +18,8 @@ class SalonTimeZoneMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_staff:
-            zones = set(Membership.objects.filter(user=user).values_list("salon__time_zone", flat=True)[:10])
-            if len(zones) == 1:
-                with timezone.override(ZoneInfo(zones.pop())):
+            zone = shared_time_zone(user)
+            if zone is not None:
+                with timezone.override(zone):
                     return self.get_response(request)
         return self.get_response(request)

@@ -1,5 +1,7 @@
 """Reads about tenancy: which salons a staff user may see."""
 
+from zoneinfo import ZoneInfo
+
 from django.db.models import QuerySet
 
 from .models import Membership, Salon
@@ -12,6 +14,12 @@ def salons_for(user) -> QuerySet[Salon]:
     if user.is_superuser:
         return Salon.objects.all()
     return Salon.objects.filter(memberships__user=user)
+
+
+def shared_time_zone(user) -> ZoneInfo | None:
+    """The time zone all the user's salons share, in which the desk reads and shows times; None for several."""
+    zones = list(salons_for(user).order_by().values_list("time_zone", flat=True).distinct()[:2])
+    return ZoneInfo(zones[0]) if len(zones) == 1 else None
 
 
 def is_owner(user, salon) -> bool:

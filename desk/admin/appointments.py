@@ -49,30 +49,6 @@ class AppointmentAdmin(SalonScopedAdmin):
     change_form_template = "admin/appointments/appointment/change_form.html"
     agenda_template = "admin/appointments/appointment/agenda.html"
 
-    def salon_time_zone(self, request) -> ZoneInfo | None:
-        """The time zone the user's salons share, or None when they use several."""
-        zones = set(salons_for(request.user).values_list("time_zone", flat=True).distinct())
-        return ZoneInfo(zones.pop()) if len(zones) == 1 else None
-
-    def _in_salon_time(self, request, view, *args, **kwargs):
-        # Staff read and type appointment times in the salon's clock, not the server's (UTC):
-        # "10:00" typed in Rome must be stored as 09:00 UTC in winter. The page is rendered
-        # here, while the zone is active.
-        zone = self.salon_time_zone(request)
-        if zone is None:
-            return view(request, *args, **kwargs)
-        with timezone.override(zone):
-            response = view(request, *args, **kwargs)
-            if isinstance(response, TemplateResponse):
-                response.render()
-        return response
-
-    def changelist_view(self, request, extra_context=None):
-        return self._in_salon_time(request, super().changelist_view, extra_context)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._in_salon_time(request, super().changeform_view, object_id, form_url, extra_context)
-
     def get_urls(self):
         agenda = path(
             "agenda/", self.admin_site.admin_view(self.agenda_view),
