@@ -4,6 +4,8 @@ The consent form and unsubscribe pages (outreach) and the data download and eras
 share these, so a bad, expired or over-used link gets the same clear page everywhere.
 """
 
+from functools import wraps
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 
@@ -46,6 +48,22 @@ def post_allowed(request, token: str) -> bool:
 
 def too_many(request) -> HttpResponse:
     return link_page(request, "consents/too_many.html", {}, status=429)
+
+
+def link_view(view):
+    """A view behind a consent link: called as view(request, token, link=…, language=…) once the link resolves
+    and a POST is within its limits; otherwise the page saying why."""
+
+    @wraps(view)
+    def wrapper(request, token: str):
+        link, error_page = resolve_or_page(request, token)
+        if error_page:
+            return error_page
+        if request.method == "POST" and not post_allowed(request, token):
+            return too_many(request)
+        return view(request, token, link=link, language=link_page_language(request, link))
+
+    return wrapper
 
 
 def download(data: dict, filename: str) -> HttpResponse:

@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
-from consents.pages import download, link_page, link_page_language, post_allowed, resolve_or_page, too_many
+from consents.pages import download, link_page, link_view
 from consents.selectors import current_wordings
 from core.vocabulary import Purpose
 from core.web import public_page, public_page_language
@@ -12,29 +12,24 @@ from rights.export import export_client_data
 from salons.models import Salon
 
 
-def data_json(request, token: str):
+@require_http_methods(["GET", "HEAD"])
+@link_view
+def data_json(request, token: str, *, link, language):
     """Everything the salon holds about the client, as JSON (GDPR access and portability)."""
-    link, error_page = resolve_or_page(request, token)
-    if error_page:
-        return error_page
     return download(export_client_data(link.client), "my-data.json")
 
 
 @require_http_methods(["GET", "POST"])
-def erasure(request, token: str):
-    link, error_page = resolve_or_page(request, token)
-    if error_page:
-        return error_page
-    language = link_page_language(request, link)
+@link_view
+def erasure(request, token: str, *, link, language):
+    """Ask for erasure (GDPR art. 17); the staff confirm it within a month."""
     if request.method == "POST":
-        if not post_allowed(request, token):
-            return too_many(request)
         erasure_request = request_erasure(client=link.client)
         return link_page(request, "consents/erasure_requested.html",
-                     {"salon": link.client.salon, "request": erasure_request, "token": token, "language": language},
+                         {"salon": link.client.salon, "request": erasure_request, "token": token},
+                         language=language)
+    return link_page(request, "consents/erasure_confirm.html", {"salon": link.client.salon, "token": token},
                      language=language)
-    return link_page(request, "consents/erasure_confirm.html",
-                 {"salon": link.client.salon, "token": token, "language": language}, language=language)
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from html import unescape
 
-import pytest
 import requests
 from django.core.cache import cache
 from django.db import connection
@@ -26,13 +25,9 @@ from tests.factories import (
     SalonFactory,
     ServiceFactory,
 )
+from tests.markers import RACE
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.race,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = RACE
 
 WORKERS = 20
 NOW = datetime(2030, 6, 1, 8, tzinfo=UTC)

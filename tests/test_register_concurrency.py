@@ -3,7 +3,6 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from django.db import connection
 
 from consents.integrity import verify_register
@@ -11,13 +10,9 @@ from consents.models import ConsentEvent, ConsentState, Source
 from consents.selectors import current_wording
 from consents.services import ConsentChange, record_consent
 from tests.factories import ClientFactory, SalonFactory
+from tests.markers import RACE
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.race,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = RACE
 
 WORKERS = 8
 APPENDS_PER_WORKER = 25

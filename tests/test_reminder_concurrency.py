@@ -5,20 +5,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.db import connection
 
 from messaging.models import Message
 from outreach.appointments import send_reminders
 from outreach.credits import top_up
 from tests.factories import AppointmentFactory, ClientFactory, SalonFactory
+from tests.markers import RACE
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.race,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = RACE
 ROME = ZoneInfo("Europe/Rome")
 
 

@@ -4,7 +4,6 @@ import queue
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 
@@ -15,13 +14,9 @@ from messaging.models import Message
 from messaging.sending import send_message
 from outreach.credits import top_up
 from tests.factories import ClientFactory, MessageFactory, SalonFactory
+from tests.markers import RACE
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.race,
-    pytest.mark.postgres,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = RACE
 
 WORKERS = 8
 

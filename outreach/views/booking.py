@@ -81,6 +81,18 @@ def _service_or_none(salon, service_id: int) -> Service | None:
     return Service.objects.filter(salon=salon, pk=service_id, active=True).select_related("salon").first()
 
 
+def _salon_and_service(request, slug: str, service_id: int):
+    """(salon, booking settings, service, language, None) for a bookable service, else a 404 page last."""
+    salon, booking = _salon_or_none(slug)
+    if salon is None:
+        return None, None, None, "", _not_found(request, _language(request))
+    language = _language(request, salon)
+    service = _service_or_none(salon, service_id)
+    if service is None:
+        return salon, booking, None, language, _not_found(request, language)
+    return salon, booking, service, language, None
+
+
 def _staff_choice(request, salon, service):
     """(performers, chosen one or None); an unknown staff id is ignored (anyone)."""
     performers = bookable_staff(salon, service)
@@ -128,13 +140,9 @@ def services(request, slug: str):
 @xframe_options_exempt
 def slots(request, slug: str, service_id: int):
     """Steps 2–4: who (optional), which day, which time."""
-    salon, booking = _salon_or_none(slug)
-    if salon is None:
-        return _not_found(request, _language(request))
-    language = _language(request, salon)
-    service = _service_or_none(salon, service_id)
-    if service is None:
-        return _not_found(request, language)
+    salon, booking, service, language, missing = _salon_and_service(request, slug, service_id)
+    if missing:
+        return missing
     tz = ZoneInfo(salon.time_zone)
     now = timezone.now()
     today = now.astimezone(tz).date()
@@ -189,13 +197,9 @@ def _phone_key(salon, phone: str) -> str:
 @require_http_methods(["GET", "POST"])
 def details(request, slug: str, service_id: int):
     """Steps 5–6: who is booking and which optional consents they give; then confirm."""
-    salon, booking = _salon_or_none(slug)
-    if salon is None:
-        return _not_found(request, _language(request))
-    language = _language(request, salon)
-    service = _service_or_none(salon, service_id)
-    if service is None:
-        return _not_found(request, language)
+    salon, booking, service, language, missing = _salon_and_service(request, slug, service_id)
+    if missing:
+        return missing
     if request.method == "POST" and not _origin_ok(request):
         return _page(request, "booking/refused.html", {"salon": salon, "reason": "origin"}, status=403,
                      language=language, booking=booking)

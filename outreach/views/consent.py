@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from consents.forms import ConsentChoicesForm
 from consents.models import ConsentEvent
-from consents.pages import download, link_page, link_page_language, post_allowed, resolve_or_page, too_many
+from consents.pages import download, link_page, link_view
 from consents.receipts import kantara_receipt
 from consents.selectors import current_wordings
 from consents.services import Evidence
@@ -19,14 +19,9 @@ from outreach import consent_requests
 
 
 @require_http_methods(["GET", "POST"])
-def consent_form(request, token: str):
-    link, error_page = resolve_or_page(request, token)
-    if error_page:
-        return error_page
-    if request.method == "POST" and not post_allowed(request, token):
-        return too_many(request)
+@link_view
+def consent_form(request, token: str, *, link, language):
     client, salon = link.client, link.client.salon
-    language = link_page_language(request, link)
     with translation.override(language):
         wordings = current_wordings(salon=salon, language=language)
         current = {(s.purpose, s.channel): s.granted for s in client.consent_states.all()}
@@ -34,7 +29,7 @@ def consent_form(request, token: str):
         if request.method == "POST" and form.is_valid():
             withdraw_all = "withdraw_all" in request.POST
             consent_requests.submit_choices(link=link, changes=form.changes(withdraw_all=withdraw_all),
-                                 evidence=Evidence.from_request(request))
+                                            evidence=Evidence.from_request(request))
             return redirect(f"{request.path}?saved={'withdrawn' if withdraw_all else '1'}&lang={language}")
         granted = {key for key, value in current.items() if value}
         marketing_waits = not ({("data_processing", "")} & granted) and any(
@@ -48,11 +43,10 @@ def consent_form(request, token: str):
         }, status=400 if form.errors else 200, language=language)
 
 
-def receipt_json(request, token: str):
+@require_http_methods(["GET", "HEAD"])
+@link_view
+def receipt_json(request, token: str, *, link, language):
     """The client's current choices as a Kantara Consent Receipt (v1.1 fields)."""
-    link, error_page = resolve_or_page(request, token)
-    if error_page:
-        return error_page
     events = list(ConsentEvent.objects.filter(client=link.client, pk__in=link.client.consent_states.values("event"))
                   .select_related("wording", "salon").order_by("seq"))
     receipt = kantara_receipt(client=link.client, events=events, public_base_url=settings.PUBLIC_BASE_URL)
@@ -61,21 +55,14 @@ def receipt_json(request, token: str):
 
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no token or cookie
 @require_http_methods(["GET", "POST"])
-def unsubscribe(request, token: str):
-    link, error_page = resolve_or_page(request, token)
-    if error_page:
-        return error_page
-    language = link_page_language(request, link)
+@link_view
+def unsubscribe(request, token: str, *, link, language):
     context = {"salon": link.client.salon, "token": token, "language": language}
     if request.method == "POST":
-        if not post_allowed(request, token):
-            return too_many(request)
         evidence = Evidence.from_request(request, note="one-click")
         consent_requests.unsubscribe_marketing_email(link=link, evidence=evidence)
         return link_page(request, "consents/unsubscribed.html", context, language=language)
     return link_page(request, "consents/unsubscribe_confirm.html", context, language=language)
-
-
 
 
 def csrf_failure(request, reason=""):

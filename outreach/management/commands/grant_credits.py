@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from credits.services import account_for
 from outreach.credits import top_up
-from salons.selectors import salon_by_id_or_slug
+from salons.commands import salon_from_argument
 
 
 class Command(BaseCommand):
@@ -15,9 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--note", default="", help="Why, e.g. an invoice number.")
 
     def handle(self, *args, salon, amount, note, **options):
-        target = salon_by_id_or_slug(salon)
-        if target is None:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).")
+        target = salon_from_argument(salon)
         try:
             top_up(salon=target, amount=amount, note=note or "grant_credits")
         except ValidationError as error:

@@ -7,7 +7,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from core.vocabulary import SENDABLE_CHANNELS
 from rights.breach import NOTIFICATION_DEADLINE, breach_report, notify_affected
-from salons.selectors import salon_by_id_or_slug
+from salons.commands import salon_from_argument
 
 
 def parse_moment(value: str, zone: zoneinfo.ZoneInfo, option: str) -> datetime:
@@ -43,9 +43,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, salon, since, until=None, detected_at=None, notify=False, message="", contact="",
                **options):
-        found = salon_by_id_or_slug(salon)
-        if found is None:
-            raise CommandError(f"No salon {salon!r}.")
+        found = salon_from_argument(salon)
         if notify and not (message.strip() and contact.strip()):
             raise CommandError("--notify needs --message (what happened) and --contact (how to reach the salon).")
         zone = zoneinfo.ZoneInfo(found.time_zone)

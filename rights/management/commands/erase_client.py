@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.models import Client
 from rights.erasure import erase_client, erasure_plan
-from salons.selectors import is_owner, salon_by_id_or_slug
+from salons.commands import salon_from_argument
+from salons.selectors import is_owner
 
 
 class Command(BaseCommand):
@@ -25,9 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
     def handle(self, *args, salon, client, reason, by, yes, **options):
-        target = salon_by_id_or_slug(salon)
-        if target is None:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).")
+        target = salon_from_argument(salon)
         found = Client.objects.filter(salon=target, pk=client).first()
         if found is None:
             raise CommandError(f"Salon {target.slug} has no client #{client}.")

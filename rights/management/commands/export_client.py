@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from clients.models import Client
 from rights.export import SCHEMA, export_client_csv, export_client_data
-from salons.selectors import salon_by_id_or_slug
+from salons.commands import salon_from_argument
 
 
 class Command(BaseCommand):
@@ -22,9 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", default="", help="File to write (it is overwritten).")
 
     def handle(self, *args, salon, client, format, output, **options):
-        target = salon_by_id_or_slug(salon)
-        if target is None:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).")
+        target = salon_from_argument(salon)
         found = Client.objects.filter(salon=target, pk=client).select_related("salon").first()
         if found is None:
             raise CommandError(f"Salon {target.slug} has no client #{client}.")

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from rights.importing import import_clients
-from salons.selectors import salon_by_id_or_slug
+from salons.commands import salon_from_argument
 
 
 class Command(BaseCommand):
@@ -25,9 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
 
     def handle(self, *args, salon, file, dry_run, **options):
-        target = salon_by_id_or_slug(salon)
-        if target is None:
-            raise CommandError(f"No salon {salon!r} (give its id or slug).")
+        target = salon_from_argument(salon)
         try:
             data = Path(file).read_bytes()
         except OSError as error:
