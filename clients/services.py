@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from core.contacts import normalise_email, parse_phone
-from core.vocabulary import add_months
+from core.vocabulary import Channel, add_months
 from salons.models import Salon
 
 from .models import Client
@@ -68,4 +68,34 @@ def mark_dormant(*, today=None) -> dict[int, tuple[int, int]]:
             lifecycle=Client.Lifecycle.CLIENT
         )
         changed[salon_id] = (to_dormant, back)
+    return changed
+
+
+# The field that holds each channel's suppression on a client.
+SUPPRESSION_FIELDS = {Channel.SMS: "sms_suppression", Channel.EMAIL: "email_suppression"}
+
+
+def suppress(*, clients: list[Client], channel: str, reason: str) -> int:
+    """Stop every message on `channel` to these clients, whatever their consents say (STOP, bounce, complaint).
+
+    Set here and lifted by `lift_suppression`, nowhere else; updates the given instances too.
+    """
+    name = SUPPRESSION_FIELDS[channel]
+    changed = Client.objects.filter(pk__in=[client.pk for client in clients]).update(**{name: reason})
+    for client in clients:
+        setattr(client, name, reason)
+    return changed
+
+
+def lift_suppression(*, clients: list[Client], channel: str, reason: str = "") -> int:
+    """Let `channel` be used again for these clients; with `reason`, only a suppression of that kind (START lifts
+    a STOP, not a bounce). Consents withdrawn stay withdrawn until the client grants again."""
+    name = SUPPRESSION_FIELDS[channel]
+    rows = Client.objects.filter(pk__in=[client.pk for client in clients])
+    if reason:
+        rows = rows.filter(**{name: reason})
+    changed = rows.update(**{name: ""})
+    for client in clients:
+        if not reason or getattr(client, name) == reason:
+            setattr(client, name, "")
     return changed

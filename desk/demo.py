@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from clients.models import Client, SuppressionReason
-from clients.services import create_client
+from clients.services import create_client, suppress
 from consents.models import Source
 from consents.selectors import current_wording
 from consents.services import ConsentChange, Evidence, record_consent
+from core.vocabulary import Channel
 from credits.models import CreditAccount, CreditEntry
 from outreach.credits import top_up
+from rights.restriction import set_restriction
 from salons.models import Membership, Salon
 
 DEMO_SLUG = "demo"
@@ -123,11 +125,9 @@ def _populate(salon: Salon, *, owner, staff, now: datetime) -> None:
             if choices:
                 _record_history(client, choices, rng=rng, sources=sources, owner=owner, now=now)
             if profile == "replied STOP":
-                client.sms_suppression = SuppressionReason.OPTED_OUT
-                client.save(update_fields=["sms_suppression", "updated_at"])
+                suppress(clients=[client], channel=Channel.SMS, reason=SuppressionReason.OPTED_OUT)
             if profile == "restricted":
-                client.is_restricted = True
-                client.save(update_fields=["is_restricted", "updated_at"])
+                set_restriction(client=client, restricted=True)
 
     # Today's and tomorrow's agenda from 09:00 in the salon's time zone: each of the two staff works
     # through their own appointments back to back (the database refuses overlapping bookings).

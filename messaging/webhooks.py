@@ -20,6 +20,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from clients.models import Client, SuppressionReason
+from clients.services import lift_suppression, suppress
 from consents.models import Source
 from consents.services import ConsentChange, Evidence, record_consent
 from core.vocabulary import Channel, Purpose
@@ -117,9 +118,7 @@ def twilio_inbound(request):
             record_sms_opt_out(client=client, note=note)
     elif opt_out_type == "START" or body in START_WORDS:
         # Lifts the suppression only: consents withdrawn stay withdrawn until the client grants again.
-        Client.objects.filter(pk__in=[c.pk for c in clients], sms_suppression=SuppressionReason.OPTED_OUT).update(
-            sms_suppression=""
-        )
+        lift_suppression(clients=clients, channel=Channel.SMS, reason=SuppressionReason.OPTED_OUT)
     elif opt_out_type == "HELP" or body in HELP_WORDS:
         reply.message(help_reply(clients))
     return HttpResponse(str(reply), content_type="application/xml")
@@ -140,7 +139,7 @@ def on_anymail_tracking(sender, event, esp_name, **kwargs):
             apply_delivery_report(message.pk, provider_id=message.provider_id, status="delivered")
         elif event.event_type in ("bounced", "complained"):
             reason = SuppressionReason.HARD_BOUNCE if event.event_type == "bounced" else SuppressionReason.COMPLAINT
-            Client.objects.filter(pk=client.pk).update(email_suppression=reason)
+            suppress(clients=[client], channel=Channel.EMAIL, reason=reason)
             if event.event_type == "bounced":
                 apply_delivery_report(message.pk, provider_id=message.provider_id, status="undelivered")
             record_consent(client=client, changes=email_purposes, source=Source.BOUNCE, evidence=evidence,

@@ -28,8 +28,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clients.models import Client, ErasureRequest, SuppressedContact, SuppressionReason
+from clients.services import suppress
 from clients.suppression import contact_digests
-from core.vocabulary import add_months
+from core.vocabulary import SENDABLE_CHANNELS, add_months
 from rights.inventory import ERASED_FIRST_NAME, INVENTORY, erased_values, model_of, rows_of
 from salons.selectors import is_owner
 
@@ -130,8 +131,9 @@ def erase_client(*, client: Client, by, reason: str) -> ErasureResult:
         for name, value in erased_values("clients.Client").items():
             setattr(client, name, value)
         client.erased_at, client.is_restricted = now, True
-        client.sms_suppression = client.email_suppression = SuppressionReason.ERASED
         client.save()
+        for channel in SENDABLE_CHANNELS:
+            suppress(clients=[client], channel=channel, reason=SuppressionReason.ERASED)
         result.rows_blanked["clients.Client"] = 1
 
         storage = model_of("consents.ConsentScan")._meta.get_field("file").storage

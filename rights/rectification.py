@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from phonenumber_field.phonenumber import PhoneNumber
 
 from clients.models import Client, ContactChange
+from clients.services import lift_suppression
 from core.contacts import normalise_email, parse_phone
+from core.vocabulary import Channel
 from salons.selectors import salons_for
 
 MASK = "••••"
@@ -71,26 +73,30 @@ def change_contact(
         if errors:
             raise ValidationError(errors)
 
-        changes = []
+        changes, lifted = [], []  # a STOP or a bounce was for the old contact: its channel is lifted
         old_phone = current.phone.as_e164 if current.phone else ""
         if (new_phone.as_e164 if new_phone else "") != old_phone:
             changes.append(ContactChange(
                 field=ContactChange.Field.PHONE, old_value_masked=mask_phone(current.phone),
                 cleared_suppression=current.sms_suppression,
             ))
-            current.phone, current.sms_suppression = new_phone, ""
+            current.phone = new_phone
+            lifted.append(Channel.SMS)
         if new_email != current.email:
             changes.append(ContactChange(
                 field=ContactChange.Field.EMAIL, old_value_masked=mask_email(current.email),
                 cleared_suppression=current.email_suppression,
             ))
-            current.email, current.email_suppression = new_email, ""
+            current.email = new_email
+            lifted.append(Channel.EMAIL)
         if first_name is not None:
             current.first_name = first_name.strip()
         if last_name is not None:
             current.last_name = last_name.strip()
         current.full_clean()  # raises per field, e.g. a malformed email, before saving
         current.save()
+        for channel in lifted:
+            lift_suppression(clients=[current], channel=channel)
         for change in changes:
             change.salon_id, change.client, change.changed_by = current.salon_id, current, by
         ContactChange.objects.bulk_create(changes)
