@@ -2,7 +2,7 @@
 
 Not a test: it prints figures. It generates 100,000 clients and 1,000,000 register entries (hash-
 chained like the real writer, loaded with COPY) plus their current-state rows, then times a
-marketing-by-SMS campaign's audience, count and streamed ids, computed by `campaigns.selectors.audience`
+marketing-by-SMS campaign's audience, count and streamed ids, computed by `outreach.audience.audience`
 and by one hand-written SQL query, in the same run, and prints the ratio (SPEC §10 target: <= 1.5).
 
     .venv/bin/python bench/campaign.py [--clients 100000] [--entries 1000000] [--repeat 5]
@@ -149,12 +149,13 @@ def main():
         from django.utils import timezone
 
         from campaigns.models import Campaign
-        from outreach.audience import _months_before, audience
+        from core.vocabulary import add_months
+        from outreach.audience import audience
 
         campaign = Campaign.objects.create(salon_id=salon_id, name="Bench", kind="marketing", channel="sms",
                                            segments=["prospect", "client", "dormant"], texts={"it": "Offerta"})
         now = timezone.now()
-        params = {"salon": salon_id, "campaign": campaign.pk, "fresh_after": _months_before(now, 24)}
+        params = {"salon": salon_id, "campaign": campaign.pk, "fresh_after": add_months(now, -24)}
 
         def orm_ids():
             # Streamed: ids in chunks through a server-side cursor, never 100k objects at once.

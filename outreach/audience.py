@@ -1,6 +1,5 @@
 """Reads for campaigns: the audience as one set-based query over the current-state table, and the preview."""
 
-from calendar import monthrange
 from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -13,22 +12,11 @@ from consents.links import form_url
 from consents.models import Action, ConsentState
 from consents.policy import decide
 from consents.selectors import client_states
-from core.vocabulary import Channel, MessageKind, Purpose
+from core.vocabulary import Channel, MessageKind, Purpose, add_months
 from messaging.services import price, render
 from outreach.preview import SendPreview, balance_of
 
 PREVIEW_BATCH = 500
-
-
-def _months_before(moment: datetime, months: int) -> datetime:
-    """`moment` minus calendar months, the day clamped to the month's end (the policy's lapse rule, reversed).
-
-    A grant is valid while it is newer than this. At a month's end the policy's clamped anniversary
-    can differ by a few hours (31 Aug + 6 months = 28 Feb); the worker's own decision settles those.
-    """
-    index = moment.month - 1 - months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, monthrange(year, month)[1]))
 
 
 def _state(purpose: str, channel: str, action: str, **extra) -> Exists:
@@ -62,7 +50,7 @@ def audience(campaign: Campaign, *, now: datetime | None = None) -> QuerySet[Cli
     else:
         fresh = {}
         if salon.consent_validity_months is not None:
-            fresh = {"occurred_at__gt": _months_before(now, salon.consent_validity_months)}
+            fresh = {"occurred_at__gt": add_months(now, -salon.consent_validity_months)}
         marketing = _state(Purpose.MARKETING, channel, Action.GRANTED, **fresh)
         if channel == Channel.EMAIL and salon.email_soft_opt_in:
             never_asked = ~Exists(ConsentState.objects.filter(client=OuterRef("pk"), purpose=Purpose.MARKETING,

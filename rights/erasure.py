@@ -1,6 +1,6 @@
 """Erasure (GDPR art. 17) and the suppression list. Irreversible.
 
-`erase_client` replaces every field `clients.inventory` classifies as `erase`, in one transaction:
+`erase_client` replaces every field `rights.inventory` classifies as `erase`, in one transaction:
 names, contacts and notes on the client, texts and recipients of its messages, its consent form
 scans (file deleted after commit; the row keeps the scan's SHA-256, which the register's evidence
 note cites). It keeps:

@@ -19,7 +19,7 @@ removing one makes a new version). Times are ISO 8601 with offset, dates YYYY-MM
   `headers`, `status`, `reason`, `reason_text`, `error_code`, `error_text`, `created_at`, `sent_at`,
   `delivered_at`
 
-Every field `clients.inventory` classifies as personal (erased or kept as proof) is in its section.
+Every field `rights.inventory` classifies as personal (erased or kept as proof) is in its section.
 
 CSV: the same document in long form, one value per row, so every section fits one file and the two
 formats cannot disagree. Columns `section,item,field,value`: `section` is a top-level key (`export` for

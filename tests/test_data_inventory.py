@@ -18,7 +18,7 @@ from tests.factories import ClientFactory
 
 def test_every_text_field_of_every_client_related_model_is_classified():
     assert unclassified_fields() == [], (
-        "Classify these fields in clients/inventory.py (erase, keep_as_proof or not_personal): "
+        "Classify these fields in rights/inventory.py (erase, keep_as_proof or not_personal): "
         + ", ".join(unclassified_fields())
     )
 

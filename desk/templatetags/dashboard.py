@@ -1,4 +1,4 @@
-"""The salon dashboard on the admin index: the figures of `salons.dashboard` drawn as server-side SVG charts.
+"""The salon dashboard on the admin index: the figures of `desk.dashboard` drawn as server-side SVG charts.
 
 Computed only where `{% salon_dashboard %}` is rendered (the admin index), so other pages pay nothing.
 Chart geometry is formatted here as plain strings so the templates never localise a coordinate
