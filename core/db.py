@@ -1,6 +1,7 @@
-"""Database helpers shared by apps: append-only tables enforced by triggers on each backend."""
+"""Database helpers shared by apps: append-only tables enforced by triggers on each backend, and a
+per-key serialisation of writers."""
 
-from django.db import migrations
+from django.db import connection, migrations
 
 _SQLITE_TRIGGER = """
 CREATE TRIGGER {name}_no_{verb} BEFORE {verb_upper} ON {table}
@@ -49,3 +50,15 @@ def AppendOnly(table: str, name: str) -> migrations.RunPython:
     """A migration operation making `table` refuse UPDATE and DELETE at the database level."""
     forwards, backwards = _install(table, name)
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+def serialise_on(namespace: int, key: int) -> None:
+    """Inside a transaction, wait for any other transaction holding the same (namespace, key) until it ends.
+
+    On PostgreSQL a transaction-level advisory lock; on SQLite nothing is needed (a write transaction holds the
+    database's one write lock from BEGIN IMMEDIATE). Used where two writers would otherwise deadlock on a
+    constraint check instead of one simply waiting for the other.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, key])

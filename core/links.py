@@ -1,12 +1,18 @@
 """The base of every personal link a client gets (consent form, preference page, booking management).
 
-A link is a 128-bit random token sent to the client; only its SHA-256 is stored. It expires, can be
-revoked, and stops working when its holder's data is erased. Consent links (`consents.ConsentLink`)
-and manage links (`booking.ManageLink`) are both `TokenLink`s and are resolved the same way.
+A link's token (128 bits, 22 base64url characters) is derived by HMAC from `settings.LINK_TOKEN_KEY`
+and a random nonce kept on the link; the database holds the nonce and the token's SHA-256, never the
+token. So nobody reading the database (a staff member in the outbox, an export, a backup) can open a
+client's link: a message is stored with its link `REDACTED` (same length, same SMS encoding, so its
+segments and cost are exact), and `reveal` puts the token back only when the provider is called.
+The link still resolves by the token's hash; it expires, can be revoked, and stops working when its
+holder's data is erased. Consent links (`consents.ConsentLink`) and manage links (`booking.ManageLink`)
+are both `TokenLink`s, and so is every link kind added later.
 """
 
 import base64
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from typing import Self
@@ -27,14 +33,34 @@ class LinkInvalid(Exception):
         self.status = status
 
 
+TOKEN_LENGTH = 22
+# What a stored message shows in place of a token: as long as one, and GSM-7, so segments stay exact.
+REDACTED = "*" * TOKEN_LENGTH
+
+
+class LinkNotSendable(Exception):
+    """The link's token cannot be derived (a link made before tokens were derived): send a new link instead."""
+
+
 def token_hash(token: str) -> str:
     """What is stored of a link token: its SHA-256 (the token itself is only ever sent)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def new_token() -> str:
-    """A fresh link token: 128 random bits, 22 base64url characters."""
+    """A fresh random token: 128 bits, 22 base64url characters (for stamps that are never sent to a client)."""
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
+
+
+def derive_token(label: str, nonce: str) -> str:
+    """The token of a link: HMAC-SHA256 of its kind and nonce under LINK_TOKEN_KEY, cut to 128 bits."""
+    digest = hmac.new(settings.LINK_TOKEN_KEY.encode(), f"{label}:{nonce}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def reveal(text: str, token: str) -> str:
+    """`text` with every redacted link path holding the real token, for the provider only."""
+    return text.replace(f"/{REDACTED}/", f"/{token}/")
 
 
 def link_url(view_name: str, token: str) -> str:
@@ -46,6 +72,8 @@ class TokenLink(models.Model):
     """A link whose token only the client holds: stored hashed, expiring, revocable."""
 
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)
+    # With LINK_TOKEN_KEY, derives the token (empty on links made before tokens were derived).
+    token_nonce = models.CharField(_("token nonce"), max_length=32, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
@@ -62,10 +90,22 @@ class TokenLink(models.Model):
 
     @classmethod
     def issue(cls, *, expires_at: datetime, **fields) -> tuple[Self, str]:
-        """Create a link; returns it and the raw token (shown once, never stored)."""
-        token = new_token()
-        link = cls.objects.create(token_hash=token_hash(token), expires_at=expires_at, **fields)
+        """Create a link; returns it and its token (never stored: `token()` derives it again at send time)."""
+        nonce = secrets.token_hex(16)
+        token = derive_token(cls._meta.label_lower, nonce)
+        link = cls.objects.create(token_hash=token_hash(token), token_nonce=nonce, expires_at=expires_at, **fields)
         return link, token
+
+    def token(self) -> str:
+        """The link's token, derived again from its nonce and the key; raises LinkNotSendable for old links."""
+        if not self.token_nonce:
+            raise LinkNotSendable(self.pk)
+        return derive_token(self._meta.label_lower, self.token_nonce)
+
+    @staticmethod
+    def redacted_url(view_name: str) -> str:
+        """The link's URL as messages store it: `REDACTED` where the token goes."""
+        return link_url(view_name, REDACTED)
 
     @classmethod
     def resolve(cls, token: str, *, now: datetime | None = None) -> Self:

@@ -51,6 +51,12 @@ class Message(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     headers = models.JSONField(_("email headers"), default=dict, blank=True)
+    # The personal link the text carries, redacted in `body` and `headers` (core.links): the token is put
+    # back only when the provider is called, so nobody can open it from here.
+    link_model = models.CharField(_("link kind"), max_length=40, blank=True, editable=False)
+    link_id = models.PositiveBigIntegerField(_("link"), null=True, blank=True, editable=False)
+    # SHA-256 of the exact text handed to the provider (link included), to match the provider's record later.
+    text_sha256 = models.CharField(_("SHA-256 of the text sent"), max_length=64, blank=True, editable=False)
     encoding = models.CharField(_("SMS encoding"), max_length=8, blank=True)
     segments = models.PositiveSmallIntegerField(_("SMS segments"), default=0)
     cost = models.PositiveIntegerField(_("cost (credits)"), default=0)

@@ -6,10 +6,12 @@ credits and marks it `sending`, then commits. The provider is called outside any
 longer `pending` and does nothing, so nothing is sent or charged twice.
 """
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urljoin
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
@@ -18,6 +20,7 @@ from django.utils import timezone
 from appointments.models import Appointment
 from consents.policy import decide
 from consents.selectors import client_states
+from core.links import reveal
 from core.vocabulary import APPOINTMENT_KINDS
 from credits.services import charge, refund
 
@@ -94,25 +97,48 @@ def claim(*, message_ids: list[int], now: datetime | None = None) -> list[Messag
             sending.append(message)
         for message in messages:
             message.updated_at = now
+        _reveal_links(sending)
         if sending:
             messages_sending.send(sender=Message, messages=sending, now=now)
         transitions.save_all(
-            messages, ["reason", "reason_text", "charged", "recipient", "sending_at", "attempts", "updated_at"]
+            messages, ["reason", "reason_text", "charged", "recipient", "sending_at", "attempts", "updated_at",
+                       "text_sha256"]
         )
     return sending
 
 
+def _reveal_links(messages: list[Message]) -> None:
+    """Give each message the text its provider gets, its link's token put back (never saved), and keep that
+    text's SHA-256; one query per kind of link in the batch."""
+    wanted: dict[str, list[int]] = {}
+    for message in messages:
+        if message.link_id:
+            wanted.setdefault(message.link_model, []).append(message.link_id)
+    links = {(label, pk): link for label, ids in wanted.items()
+             for pk, link in apps.get_model(label).objects.in_bulk(ids).items()}
+    for message in messages:
+        link = links.get((message.link_model, message.link_id)) if message.link_id else None
+        token = link.token() if link is not None else ""
+        message.provider_body = reveal(message.body, token) if token else message.body
+        message.provider_headers = {name: reveal(value, token) if token else value
+                                    for name, value in message.headers.items()}
+        message.text_sha256 = hashlib.sha256(message.provider_body.encode()).hexdigest()
+
+
 def deliver(message: Message, *, sms_backend=None) -> SendResult:
-    """Hand a claimed message to its provider (outside any transaction). Raises ProviderError."""
+    """Hand a claimed message (its text revealed by `claim`) to its provider, outside any transaction.
+
+    Raises ProviderError.
+    """
     if message.channel == Message.Channel.SMS:
         callback = urljoin(settings.PUBLIC_BASE_URL, reverse("twilio-status", args=[message.pk]))
         return (sms_backend or get_sms_backend()).send(
-            OutgoingSMS(message_id=message.pk, to=message.recipient, body=message.body,
+            OutgoingSMS(message_id=message.pk, to=message.recipient, body=message.provider_body,
                         sender=message.salon.sms_sender_id, status_callback=callback)
         )
     return send_email(
-        OutgoingEmail(message_id=message.pk, to=message.recipient, subject=message.subject, body=message.body,
-                      headers=message.headers)
+        OutgoingEmail(message_id=message.pk, to=message.recipient, subject=message.subject,
+                      body=message.provider_body, headers=message.provider_headers)
     )
 
 

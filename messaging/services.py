@@ -4,10 +4,13 @@
 messages go back to the workers after a top-up.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -15,9 +18,11 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
 from clients.models import Client
-from consents.links import form_url, new_preference_token, unsubscribe_url
+from consents.links import new_link
+from consents.models import ConsentLink
 from consents.policy import decide
 from consents.selectors import client_state
+from core.links import REDACTED, TokenLink, new_token
 from core.vocabulary import APPOINTMENT_KINDS, MARKETING_KINDS
 
 from . import transitions
@@ -25,6 +30,8 @@ from .models import Message
 from .opt_out import record_sms_opt_out  # noqa: F401  (kept importable from here)
 from .queue import dispatch_after_commit
 from .segments import count_segments
+
+logger = logging.getLogger(__name__)
 
 
 def render(*, kind: str, channel: str, language: str, context: dict) -> tuple[str, str]:
@@ -56,11 +63,13 @@ def enqueue_message(
     reply_channel: str = "",
     expires_at: datetime | None = None,
     repermission_outreach: bool = False,
+    link: TokenLink | None = None,
 ) -> Message:
     """Write the message to the outbox and, after commit, hand it to a worker.
 
     The dedupe key makes this idempotent: enqueueing the same message twice returns the first row
-    (`created_now` tells the caller which case it was).
+    (`created_now` tells the caller which case it was). A message with a personal `link` gets its URL
+    in the context with the token redacted (core.links); the token is put back only for the provider.
     A message the policy refuses right now is stored `blocked` with the reason, and never sent.
     """
     existing = Message.objects.filter(dedupe_key=dedupe_key).first()
@@ -73,10 +82,10 @@ def enqueue_message(
     headers = {}
     if kind in MARKETING_KINDS:
         # Every marketing message carries the client's preference page; email also one-click unsubscribe.
-        token = new_preference_token(client)
-        context["link"] = form_url(token)
+        link, _token = new_link(client=client, kind=ConsentLink.Kind.PREFERENCES)
+        context["link"] = link.redacted_url("consent-form")
         if channel == Message.Channel.EMAIL:
-            headers = {"List-Unsubscribe": f"<{unsubscribe_url(token)}>",
+            headers = {"List-Unsubscribe": f"<{link.redacted_url('unsubscribe')}>",
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
     encoding, segments, cost = price(salon, channel, body)
@@ -87,6 +96,7 @@ def enqueue_message(
         language=client.language, reply_channel=reply_channel, subject=subject, body=body, headers=headers,
         encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
         repermission_outreach=repermission_outreach, reason=decision.reason, reason_text=str(decision.sentence)[:255],
+        link_model=link._meta.label_lower if link is not None else "", link_id=link.pk if link is not None else None,
     )
     transitions.begin(message, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
     try:
@@ -100,6 +110,41 @@ def enqueue_message(
     if message.status == Message.Status.PENDING:
         dispatch_after_commit([message.pk])
     return message
+
+
+def resend(*, message: Message, by) -> Message:
+    """Queue the same text again, its personal link included (staff can re-send a link, never open one).
+
+    The new row is decided again by the send policy and charged like any message. Refused, with a
+    sentence the staff can read, when the link has expired or been revoked, or was made before links'
+    tokens were derived (then send a new request instead).
+    """
+    link = None
+    if message.link_id:
+        link = apps.get_model(message.link_model).objects.filter(pk=message.link_id).first()
+        if link is None or link.revoked_at is not None or link.expires_at <= timezone.now():
+            raise ValidationError(_("This message's link has expired or was revoked: send a new one instead."))
+    elif REDACTED in message.body:
+        raise ValidationError(_("This message's link was made before links could be re-sent: send a new one "
+                                "instead."))
+    client = Client.objects.select_related("salon").get(pk=message.client_id)
+    decision = decide(client_state(client), message.kind, message.channel, reply_channel=message.reply_channel,
+                      repermission_outreach=message.repermission_outreach)
+    again = Message(
+        salon_id=message.salon_id, client=client, appointment_id=message.appointment_id, kind=message.kind,
+        channel=message.channel, language=message.language, reply_channel=message.reply_channel,
+        subject=message.subject, body=message.body, headers=message.headers, encoding=message.encoding,
+        segments=message.segments, cost=message.cost, expires_at=message.expires_at,
+        repermission_outreach=message.repermission_outreach, link_model=message.link_model,
+        link_id=message.link_id, reason=decision.reason, reason_text=str(decision.sentence)[:255],
+        dedupe_key=f"resend:{message.pk}:{new_token()}",
+    )
+    transitions.begin(again, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
+    again.save()
+    logger.info("message %s re-sent as %s by user %s", message.pk, again.pk, getattr(by, "pk", None))
+    if again.status == Message.Status.PENDING:
+        dispatch_after_commit([again.pk])
+    return again
 
 
 def help_reply(clients: list[Client]) -> str:

@@ -27,10 +27,11 @@ def _allowed_channels(client: Client, kind: str, *, now=None) -> list[str]:
 
 
 def notify(*, appointment: Appointment, kind: str, channels: list[str] | None = None, now=None,
-           context: dict | None = None) -> list[Message]:
+           context: dict | None = None, link=None) -> list[Message]:
     """Queue an appointment message on every channel the policy allows now (the worker decides again).
 
-    `context` adds to the template's context (the online booking's manage link, say).
+    `context` adds to the template's context and `link` is the personal link it carries (the online
+    booking's manage link, redacted in the stored text).
     """
     client = appointment.client
     if channels is None:
@@ -39,7 +40,8 @@ def notify(*, appointment: Appointment, kind: str, channels: list[str] | None = 
                                                    MessageKind.APPOINTMENT_REMINDER) else None
     return [
         enqueue_message(client=client, kind=kind, channel=channel, appointment=appointment,
-                        dedupe_key=f"{kind}:{appointment.pk}:{channel}", expires_at=expires_at, context=context)
+                        dedupe_key=f"{kind}:{appointment.pk}:{channel}", expires_at=expires_at, context=context,
+                        link=link)
         for channel in channels
     ]
 

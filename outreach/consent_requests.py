@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from consents.forms import BOXES
-from consents.links import form_url, new_link, new_preference_token
+from consents.links import form_url, new_link
 from consents.models import ConsentEvent, ConsentLink, Source
 from consents.policy import decide
 from consents.receipts import receipt_lines
@@ -30,9 +30,10 @@ def send_consent_request(*, client: Client, channel: str, by=None, repermission_
     `repermission_outreach` is for a salon's explicit re-permission campaign (its legal basis is
     recorded on the campaign): the request then needs no appointment context.
     """
-    link, token = new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel=channel, by=by)
+    link, _token = new_link(client=client, kind=ConsentLink.Kind.REQUEST, channel=channel, by=by)
     message = enqueue_message(
-        client=client, kind=MessageKind.CONSENT_REQUEST, channel=channel, context={"link": form_url(token)},
+        client=client, kind=MessageKind.CONSENT_REQUEST, channel=channel, link=link,
+        context={"link": link.redacted_url("consent-form")},
         dedupe_key=dedupe_key or f"consent_request:{client.pk}:{channel}:{link.pk}",
         repermission_outreach=repermission_outreach,
     )
@@ -46,7 +47,7 @@ def send_receipt(*, client: Client, events, reply_channel: str = "") -> Message:
     state = client_state(client)
     email_ok = decide(state, MessageKind.CONSENT_RECEIPT, Channel.EMAIL, reply_channel=reply_channel).allowed
     channel = Channel.EMAIL if email_ok else (reply_channel or Channel.SMS)
-    token = new_preference_token(client)
+    link, _token = new_link(client=client, kind=ConsentLink.Kind.PREFERENCES)
     # The receipt lists every current choice (not only what just changed), each with its date.
     order = {key: index for index, key in enumerate(BOXES)}
     current = sorted(
@@ -54,8 +55,9 @@ def send_receipt(*, client: Client, events, reply_channel: str = "") -> Message:
         key=lambda event: order.get((event.purpose, event.channel), len(order)),
     )  # in the form's order
     return enqueue_message(
-        client=client, kind=MessageKind.CONSENT_RECEIPT, channel=channel, reply_channel=reply_channel,
-        context={"link": form_url(token), "choices": receipt_lines(events=current, language=client.language)},
+        client=client, kind=MessageKind.CONSENT_RECEIPT, channel=channel, reply_channel=reply_channel, link=link,
+        context={"link": link.redacted_url("consent-form"),
+                 "choices": receipt_lines(events=current, language=client.language)},
         dedupe_key=f"consent_receipt:{client.pk}:{events[-1].pk}",
     )
 

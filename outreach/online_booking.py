@@ -31,7 +31,7 @@ from consents.models import ConsentWording, Source
 from consents.selectors import current_wordings
 from consents.services import ConsentChange, Evidence, record_consent
 from core.contacts import normalise_email, parse_phone
-from core.links import link_url
+from core.db import serialise_on
 from core.vocabulary import CONSENT_CHANNELS, LANGUAGE_CODES, PER_CHANNEL_PURPOSES, Channel, MessageKind, Purpose
 from outreach.appointments import cancel_appointment, notify
 
@@ -42,6 +42,10 @@ PHONE_MAX_LENGTH = 32
 NEXT_SLOTS = 5
 NEXT_SLOTS_DAYS = 14
 MANAGE_LINK_DAYS_AFTER = 30  # the link still opens the preference page a month after the visit
+
+
+# The advisory-lock namespace of online bookings (per performer); any constant unique to this use.
+BOOKING_LOCK = 7301
 
 
 class SlotTaken(Exception):
@@ -62,7 +66,6 @@ class BookingResult:
     client: Client
     created_client: bool
     flagged_suppressed: bool
-    manage_token: str = ""  # the raw token of the manage link (sent in the confirmation, never stored)
 
 
 def _clean_details(*, salon, first_name, last_name, phone, email, language, consents):
@@ -187,8 +190,11 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
 
     try:
         with transaction.atomic():
-            # On SQLite the transaction holds the write lock from BEGIN: this check and the insert
-            # below are serialised. On PostgreSQL it only spares an IntegrityError in the common case.
+            # One booking of a performer at a time: concurrent inserts checked against each other's
+            # uncommitted rows by the exclusion constraint would deadlock instead of one waiting. After the
+            # wait this check sees the winner's committed row (on SQLite the transaction holds the write
+            # lock from BEGIN). The constraint stays as the database's guarantee.
+            serialise_on(BOOKING_LOCK, performer_id)
             if Appointment.objects.filter(staff_member_id=performer_id, status=Appointment.Status.BOOKED,
                                           starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
                 raise _Overlap
@@ -207,17 +213,16 @@ def book_online(*, salon, service: Service, starts_at: datetime, staff=None, fir
                     client=client, source=Source.BOOKING_WIDGET, evidence=evidence,
                     changes=[ConsentChange(purpose, True, channel, wordings[purpose]) for purpose, channel in ticked],
                 )
-            token = new_manage_link(appointment=appointment)
-            notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CONFIRMATION, now=now,
-                   context={"link": manage_url(token)})
+            link = new_manage_link(appointment=appointment)
+            notify(appointment=appointment, kind=MessageKind.APPOINTMENT_CONFIRMATION, now=now, link=link,
+                   context={"link": link.redacted_url("booking-manage")})
     except _Overlap:
         raise taken() from None
     except IntegrityError as error:
         if OVERLAP_CONSTRAINT not in str(error):
             raise
         raise taken() from None
-    return BookingResult(appointment=appointment, client=client, created_client=created, flagged_suppressed=flagged,
-                         manage_token=token)
+    return BookingResult(appointment=appointment, client=client, created_client=created, flagged_suppressed=flagged)
 
 
 def _client_for(salon, *, number, email, first_name, last_name, language) -> tuple[Client, bool, bool]:
@@ -236,17 +241,12 @@ def _client_for(salon, *, number, email, first_name, last_name, language) -> tup
     return client, True, flagged
 
 
-def new_manage_link(*, appointment: Appointment) -> str:
-    """A manage link for an appointment; returns the raw token (only its hash is kept)."""
-    _link, token = ManageLink.issue(
+def new_manage_link(*, appointment: Appointment) -> ManageLink:
+    """A manage link for an appointment (its token is derived when the confirmation is sent, never stored)."""
+    link, _token = ManageLink.issue(
         appointment=appointment, expires_at=appointment.starts_at + timedelta(days=MANAGE_LINK_DAYS_AFTER)
     )
-    return token
-
-
-def manage_url(token: str) -> str:
-    """The absolute URL of the manage page behind a token, as sent in the confirmation."""
-    return link_url("booking-manage", token)
+    return link
 
 
 def resolve_manage_link(token: str, *, now: datetime | None = None) -> ManageLink:
@@ -330,4 +330,4 @@ def _wait_for_first_send(key: str, *, seconds: float = 5.0) -> int | None:
 
 __all__ = ["BookingInProgress", "BookingResult", "CannotCancel", "SlotTaken", "book_online", "book_online_once",
            "cancel_online", "cancellation_refusal",
-           "manage_url", "new_manage_link", "next_free_slots", "resolve_manage_link"]
+           "new_manage_link", "next_free_slots", "resolve_manage_link"]

@@ -89,7 +89,8 @@ INVENTORY: dict[str, ModelInventory] = {
         "status": code(), "source": code(), "cancelled_by": code(),
     }),
     "booking.ManageLink": ModelInventory("appointment__client", {
-        "token_hash": code("the hash of a random token; the link is revoked at erasure"),
+        "token_hash": code("the hash of the link's token; the link is revoked at erasure"),
+        "token_nonce": code("random; without the server's key it gives nothing away"),
     }),
     "consents.ConsentEvent": ModelInventory("client", {
         # Append-only and hash-chained: the proof of consent outlives the relationship (limitation period).
@@ -105,7 +106,8 @@ INVENTORY: dict[str, ModelInventory] = {
     }),
     "consents.ConsentLink": ModelInventory("client", {
         "kind": code(), "channel": code(),
-        "token_hash": code("the hash of a random token; the link is revoked at erasure"),
+        "token_hash": code("the hash of the link's token; the link is revoked at erasure"),
+        "token_nonce": code("random; without the server's key it gives nothing away"),
     }),
     "consents.ConsentScan": ModelInventory("client", {
         # The scan shows the name and signature; the register keeps its id and SHA-256 in the evidence note.
@@ -122,6 +124,9 @@ INVENTORY: dict[str, ModelInventory] = {
         "status": code(), "reason": code(), "reason_text": code("the policy's decision, written by salonconsent"),
         "provider_id": code("the provider's message id"), "error_code": code(),
         "dedupe_key": code("built from ids"),
+        "link_model": code("which kind of link the text carries"),
+        "text_sha256": proof("matches the provider's record of what was sent; the text it hashes holds a "
+                             "128-bit token, so it cannot be guessed back"),
     }),
     "credits.CreditEntry": ModelInventory("message__client", {
         "kind": code(),

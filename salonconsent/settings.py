@@ -36,6 +36,13 @@ SUPPRESSION_HMAC_KEY = env.str("SUPPRESSION_HMAC_KEY", default="") or __import__
     SECRET_KEY.encode(), b"salonconsent.clients.suppression-list", "sha256"
 ).hexdigest()
 
+# The key personal links' tokens are derived from (core.links): the database keeps only a nonce and the
+# token's SHA-256, so nobody reading it can open a client's link. Set it explicitly in production:
+# derived from SECRET_KEY, rotating SECRET_KEY would make unsent links unsendable (links already sent work on).
+LINK_TOKEN_KEY = env.str("LINK_TOKEN_KEY", default="") or __import__("hmac").new(
+    SECRET_KEY.encode(), b"salonconsent.core.link-tokens", "sha256"
+).hexdigest()
+
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -139,8 +139,8 @@ def test_booking_pages_show_the_controller_and_the_phone_where_clients_must_call
 def test_the_manage_page_gives_the_number_when_it_is_too_late_to_cancel(client, contact, bookable):
     appointment = AppointmentFactory(client__salon=contact, starts_at=timezone.now() + timedelta(hours=1),
                                      source="online")
-    token = new_manage_link(appointment=appointment)
-    page = client.get(reverse("booking-manage", args=[token]) + "?lang=en")
+    link = new_manage_link(appointment=appointment)
+    page = client.get(reverse("booking-manage", args=[link.token()]) + "?lang=en")
     assert "too late to cancel online" in text(page)
     assert 'class="call" href="tel:+390212345678"' in page.content.decode()
 
