@@ -52,6 +52,29 @@ def AppendOnly(table: str, name: str) -> migrations.RunPython:
     return migrations.RunPython(forwards, backwards, elidable=False)
 
 
+def NoTruncate(table: str, name: str) -> migrations.RunPython:
+    """A migration operation making `table` refuse TRUNCATE on PostgreSQL (a statement-level trigger).
+
+    SQLite has no TRUNCATE: its DELETE without WHERE is refused row by row by `AppendOnly`. Only a
+    superuser (the owner of the cluster) can lift it, with session_replication_role = replica, which the
+    test suite's own flush does for that one statement and nothing else may (see conftest).
+    """
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(_PG_FUNCTION, params=None)
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION salonconsent_refuse_change()"
+            )
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
+
+
 def serialise_on(namespace: int, key: int) -> None:
     """Inside a transaction, wait for any other transaction holding the same (namespace, key) until it ends.
 

@@ -19,16 +19,16 @@ CHROMIUM_ARGS = [
 
 @contextlib.contextmanager
 def append_only_tables_flushable_on_sqlite(django_db_blocker):
-    """Lift the append-only DELETE triggers (register, credit ledger) on SQLite, then put them back.
+    """Lift the DELETE guards (register, its state, credit ledger) on SQLite, then put them back.
 
-    After each transactional test the database is flushed: PostgreSQL does it with TRUNCATE, which
-    row triggers do not see, but SQLite with DELETE, which those triggers refuse.
+    After each transactional test the database is flushed: PostgreSQL does it with TRUNCATE (its guards
+    lifted by conftest's flush), SQLite with DELETE, which these triggers refuse.
     """
     triggers = []
     if connection.vendor == "sqlite":
         with django_db_blocker.unblock(), connection.cursor() as cursor:
             cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                           "AND sql LIKE '%BEFORE DELETE%' AND sql LIKE '%append-only%'")
+                           "AND sql LIKE '%BEFORE DELETE%' AND sql LIKE '%refused%'")
             triggers = cursor.fetchall()
             for name, _sql in triggers:
                 cursor.execute(f'DROP TRIGGER "{name}"')

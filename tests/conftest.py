@@ -10,6 +10,24 @@ from .factories import ClientFactory, MembershipFactory, SalonFactory, UserFacto
 pytest_plugins = ["tests.fakes", "tests.browser"]
 
 
+def pytest_configure(config):
+    """The suite's own flush after transactional tests runs with the guards lifted for that one statement.
+
+    The register, its state, the wordings and the ledger refuse TRUNCATE (core.db.NoTruncate). Django empties
+    the database after each `transaction=True` test with one TRUNCATE of every table; the tests connect as
+    the cluster's superuser, who may set session_replication_role = replica for that transaction only.
+    Nothing outside the tests does this (README: the application role cannot).
+    """
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def flush_with_guards_lifted(self, sql_list):
+        return original(self, ["SET LOCAL session_replication_role = replica", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = flush_with_guards_lifted
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
