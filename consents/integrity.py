@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from salons.models import Salon
 
 from .chain import GENESIS_HASH, HASHED_FIELDS, entry_hash
-from .models import ConsentEvent, ConsentState, ConsentWording, wording_digest
+from .merkle import EMPTY_ROOT, Frontier
+from .models import ConsentEvent, ConsentState, ConsentWording, RegisterTree, wording_digest
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class RegisterCheck:
     problem: str = ""
     bad_entry_id: int | None = None
     head_hash: str = GENESIS_HASH  # record it elsewhere: it also proves nothing was cut off the end
+    tree_root: str = ""  # the register's Merkle tree head (RFC 9162) over every entry, hex
 
     @property
     def ok(self) -> bool:
@@ -44,6 +46,7 @@ def verify_register(salon: Salon, *, chunk_size: int = 2000) -> RegisterCheck:
     wordings = _wording_digests(salon)
     latest: dict[tuple[int, str, str], tuple] = {}
     prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
+    frontier = Frontier()
     rows = (
         ConsentEvent.objects.filter(salon=salon)
         .order_by("seq")
@@ -74,6 +77,7 @@ def verify_register(salon: Salon, *, chunk_size: int = 2000) -> RegisterCheck:
         order = (fields["occurred_at"], seq)
         if key not in latest or order >= latest[key][0]:
             latest[key] = (order, pk, fields["action"])
+        frontier.append(bytes.fromhex(stored_hash))
         prev_hash, expected_seq, count = stored_hash, seq + 1, count + 1
 
     states = {
@@ -100,4 +104,12 @@ def verify_register(salon: Salon, *, chunk_size: int = 2000) -> RegisterCheck:
             % {"client": client_id, "purpose": purpose},
             event_id,
         )
-    return RegisterCheck(salon, count, head_hash=prev_hash)
+    tree = RegisterTree.objects.filter(salon=salon).first()
+    kept = (tree.size, tree.frontier().root()) if tree is not None else (0, EMPTY_ROOT)
+    if kept != (count, frontier.root()):
+        return RegisterCheck(
+            salon, count,
+            _("the register's tree head (%(kept)s entries) does not match its %(count)s entries")
+            % {"kept": kept[0], "count": count},
+        )
+    return RegisterCheck(salon, count, head_hash=prev_hash, tree_root=frontier.root().hex())

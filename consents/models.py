@@ -11,6 +11,8 @@ from core.links import TokenLink
 from core.vocabulary import Purpose
 from salons.models import Salon
 
+from .merkle import Frontier
+
 
 class Action(models.TextChoices):
     GRANTED = "granted", _("Granted")
@@ -171,6 +173,33 @@ class ConsentState(models.Model):
     @property
     def granted(self) -> bool:
         return self.action == Action.GRANTED
+
+
+class RegisterTree(models.Model):
+    """A salon's register as a Merkle tree (consents.merkle, RFC 9162): its size and right edge.
+
+    The register's one writer grows it in the same transaction as the entries, so its root is the tree
+    head of every entry so far; `verify_register` recomputes it, and checkpoints sign it.
+    """
+
+    salon = models.OneToOneField(Salon, on_delete=models.PROTECT, primary_key=True, related_name="+",
+                                 verbose_name=_("salon"))
+    size = models.PositiveBigIntegerField(_("entries"), default=0)
+    edge = models.JSONField(_("right edge"), default=list)  # hex of each perfect subtree's root, largest first
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("register tree head")
+        verbose_name_plural = _("register tree heads")
+
+    def __str__(self):
+        return f"{self.salon_id}: {self.size}"
+
+    def frontier(self) -> Frontier:
+        return Frontier(self.size, [bytes.fromhex(node) for node in self.edge])
+
+    def keep(self, frontier: Frontier) -> None:
+        self.size, self.edge = frontier.size, [node.hex() for node in frontier.edge]
 
 
 class ConsentLink(TokenLink):

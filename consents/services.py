@@ -15,7 +15,8 @@ from core.vocabulary import CONSENT_CHANNELS, PER_CHANNEL_PURPOSES, Purpose
 from salons.models import Salon
 
 from .chain import GENESIS_HASH, entry_hash
-from .models import STAFF_SOURCES, Action, ConsentEvent, ConsentState, ConsentWording, Source
+from .merkle import Frontier
+from .models import STAFF_SOURCES, Action, ConsentEvent, ConsentState, ConsentWording, RegisterTree, Source
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ def record_consent(
         if not events:
             return []
         ConsentEvent.objects.bulk_create(events)
+        _grow_tree(client.salon_id, events)
 
         created = []
         for event in events:
@@ -183,6 +185,28 @@ def record_consent(
                     state.save(update_fields=["action", "occurred_at", "event"])
         ConsentState.objects.bulk_create(created)
     return events
+
+
+def _grow_tree(salon_id: int, events: list[ConsentEvent]) -> None:
+    """Append the new entries' hashes to the salon's Merkle tree head (under the salon lock the writer holds).
+
+    A tree that does not end where these entries begin (a register older than the tree) is rebuilt from
+    the register first, so the head always covers every entry.
+    """
+    tree = RegisterTree.objects.filter(salon_id=salon_id).first() or RegisterTree(salon_id=salon_id)
+    frontier = tree.frontier()
+    if frontier.size != events[0].seq - 1:
+        frontier = Frontier()
+        for stored in (ConsentEvent.objects.filter(salon_id=salon_id, seq__lt=events[0].seq).order_by("seq")
+                       .values_list("entry_hash", flat=True).iterator(chunk_size=5000)):
+            frontier.append(bytes.fromhex(stored))
+    for event in events:
+        frontier.append(bytes.fromhex(event.entry_hash))
+    tree.keep(frontier)
+    if tree._state.adding:
+        tree.save(force_insert=True)
+    else:
+        tree.save(update_fields=["size", "edge", "updated_at"])
 
 
 def publish_wording(*, salon: Salon | None, purpose: str, language: str, title: str, text: str) -> ConsentWording:

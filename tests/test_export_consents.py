@@ -318,4 +318,4 @@ def test_the_export_runs_a_constant_number_of_queries(salon, other_salon, wordin
     _fill(other_salon, wording, 100)
     small, large = _queries_for_export(salon, fmt), _queries_for_export(other_salon, fmt)
     assert small == large
-    assert small <= 6
+    assert small <= 7  # the register check reads the tree head too

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             check = verify_register(each)
             if check.ok:
                 self.stdout.write(f"salon {each.pk} ({each}): {check.entries} entries, chain intact, "
-                                  f"head {check.head_hash}")
+                                  f"head {check.head_hash}, tree root {check.tree_root}")
             else:
                 failures += 1
                 self.stderr.write(f"salon {each.pk} ({each}): TAMPERED — {check.problem}")
