@@ -202,6 +202,29 @@ class RegisterTree(models.Model):
         self.size, self.edge = frontier.size, [node.hex() for node in frontier.edge]
 
 
+class Checkpoint(models.Model):
+    """A signed tree head of a salon's register (consents.checkpoints): its size and root at a time.
+
+    Append-only, like the register. Given to the salon's owners and on the client's receipts, a checkpoint
+    lets anyone show later that the register still contains every entry it covered.
+    """
+
+    salon = models.ForeignKey(Salon, on_delete=models.PROTECT, related_name="+", verbose_name=_("salon"))
+    size = models.PositiveBigIntegerField(_("entries"))
+    root_hash = models.CharField(_("root hash"), max_length=64)
+    signed_at = models.DateTimeField(_("signed"))
+    key_id = models.CharField(_("key id"), max_length=16)
+    signature = models.CharField(_("signature"), max_length=100)
+
+    class Meta:
+        verbose_name = _("register checkpoint")
+        verbose_name_plural = _("register checkpoints")
+        indexes = [models.Index(fields=["salon", "-signed_at"], name="checkpoint_salon_time")]
+
+    def __str__(self):
+        return f"{self.salon_id}: {self.size} @ {self.signed_at:%Y-%m-%d %H:%M}"
+
+
 class ConsentLink(TokenLink):
     """A client's personal link to the consent form: a random token stored only as its hash.
 

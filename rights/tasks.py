@@ -2,10 +2,19 @@
 
 from celery import shared_task
 
+from consents.checkpoints import make_checkpoint
 from rights.retention import purge
+from salons.models import Salon
 
 
 @shared_task(ignore_result=True)
 def purge_task():
     """Beat, daily: retention (old links deleted, old message texts blanked, erasure proposals listed)."""
     purge()
+
+
+@shared_task(ignore_result=True)
+def checkpoint_registers_task():
+    """Beat, daily: sign a checkpoint of every salon's register (proof kept outside the tree itself)."""
+    for salon in Salon.objects.order_by("pk"):
+        make_checkpoint(salon=salon)

@@ -36,6 +36,23 @@ SUPPRESSION_HMAC_KEY = env.str("SUPPRESSION_HMAC_KEY", default="") or __import__
     SECRET_KEY.encode(), b"salonconsent.clients.suppression-list", "sha256"
 ).hexdigest()
 
+# The Ed25519 key the register's checkpoints are signed with (consents.checkpoints): base64 of its 32-byte
+# seed. Required with DEBUG off; the demo makes one under var/ on first start.
+REGISTER_SIGNING_KEY = env.str("REGISTER_SIGNING_KEY", default="")
+if not REGISTER_SIGNING_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "REGISTER_SIGNING_KEY is not set. With DEBUG off salonconsent refuses to start without the key "
+            "its register checkpoints are signed with: set it to a new Ed25519 seed, e.g. the output of "
+            "`python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())'`, and keep it "
+            "with the other secrets (clients and auditors check checkpoints against its public key)."
+        )
+    _demo_signing_key = VAR_DIR / "register-signing.key"
+    if not _demo_signing_key.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        _demo_signing_key.write_text(__import__("base64").b64encode(__import__("os").urandom(32)).decode())
+    REGISTER_SIGNING_KEY = _demo_signing_key.read_text().strip()
+
 # The key personal links' tokens are derived from (core.links): the database keeps only a nonce and the
 # token's SHA-256, so nobody reading it can open a client's link. Set it explicitly in production:
 # derived from SECRET_KEY, rotating SECRET_KEY would make unsent links unsendable (links already sent work on).
@@ -211,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-reminders": {"task": "outreach.tasks.send_reminders_task", "schedule": 600.0},
     "mark-dormant": {"task": "outreach.tasks.mark_dormant_task", "schedule": 86400.0},
     "purge": {"task": "rights.tasks.purge_task", "schedule": 86400.0},
+    "checkpoint-registers": {"task": "rights.tasks.checkpoint_registers_task", "schedule": 86400.0},
 }
 
 # Messaging providers. SMS_BACKEND: console (demo), locmem (tests) or twilio.

@@ -13,3 +13,5 @@ STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticF
 SECURE_SSL_REDIRECT = False
 # Logins go through django-axes here too: a test that logs in by password passes `request=`.
 AXES_ENABLED = True
+# A fixed checkpoint signing key for the tests (32 zero bytes); never a real one.
+REGISTER_SIGNING_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="

@@ -25,6 +25,8 @@ print(json.dumps({
 """
 
 
+KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="  # a test-only Ed25519 seed (32 zero bytes)
+
 def run_settings(env):
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=60,
@@ -46,7 +48,7 @@ def test_no_environment_gives_the_embedded_demo():
 
 def test_environment_switches_to_production_services():
     result = run_settings({
-        "DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "salon.example.com",
+        "DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "salon.example.com", "REGISTER_SIGNING_KEY": KEY,
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/salonconsent",
         "REDIS_URL": "redis://127.0.0.1:6379/3", "SMS_BACKEND": "twilio",
     })
@@ -57,6 +59,12 @@ def test_environment_switches_to_production_services():
     assert seen["broker"] == "redis://127.0.0.1:6379/3"
     assert seen["debug"] is False
     assert seen["sms"] == "twilio"
+
+
+def test_debug_off_without_the_checkpoint_signing_key_refuses_to_start():
+    result = run_settings({"DEBUG": "false", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "salon.example.com"})
+    assert result.returncode != 0
+    assert "REGISTER_SIGNING_KEY is not set" in result.stderr
 
 
 def test_debug_off_without_secret_key_is_a_clear_error():
@@ -70,6 +78,6 @@ def test_production_settings_pass_check_deploy():
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "DEBUG": "false", "SECRET_KEY": "k3y-" + "a8Zq9" * 12,
-             "ALLOWED_HOSTS": "salon.example.com", "SECURE_HSTS_PRELOAD": "true"},
+             "ALLOWED_HOSTS": "salon.example.com", "SECURE_HSTS_PRELOAD": "true", "REGISTER_SIGNING_KEY": KEY},
     )
     assert result.returncode == 0, result.stdout + result.stderr

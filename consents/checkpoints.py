@@ -1,0 +1,124 @@
+"""Signed checkpoints of a salon's register: its Merkle tree head (size and root) signed with Ed25519.
+
+A checkpoint is a small text, the same on every machine (salon, size, root, time), and its signature
+by `settings.REGISTER_SIGNING_KEY`. Kept in the append-only `Checkpoint` table and handed out as JSON,
+it lets the salon, a client or an auditor show later that the register still holds every entry it
+covered: `check_against_register` recomputes the tree of the first `size` entries and proves, with an
+RFC 9162 consistency proof, that today's register extends it. A truncated, rebuilt or rewritten
+register fails, naming what does not match.
+"""
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from salons.models import Salon
+
+from .merkle import Frontier, consistency_proof, root, verify_consistency
+from .models import Checkpoint, ConsentEvent, RegisterTree
+
+FORMAT = "salonconsent-checkpoint/1"
+
+
+@cache
+def _signing_key(seed_b64: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed_b64))
+
+
+def signing_key() -> Ed25519PrivateKey:
+    return _signing_key(settings.REGISTER_SIGNING_KEY)
+
+
+def public_key_b64() -> str:
+    """The public key checkpoints verify with (shown on each salon's privacy notice), base64 of 32 bytes."""
+    raw = signing_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    return base64.b64encode(raw).decode()
+
+
+def key_id(public_b64: str) -> str:
+    """A short name for a public key: the first 8 bytes of its SHA-256, hex."""
+    return hashlib.sha256(base64.b64decode(public_b64)).hexdigest()[:16]
+
+
+def signed_text(*, salon_id: int, size: int, root_hash: str, signed_at: str) -> bytes:
+    """Exactly what is signed, one field a line."""
+    return f"{FORMAT}\nsalon {salon_id}\nsize {size}\nroot {root_hash}\ntime {signed_at}\n".encode()
+
+
+def make_checkpoint(*, salon: Salon) -> Checkpoint:
+    """Sign the salon's current tree head and keep it (append-only)."""
+    with transaction.atomic():
+        # The register's writer holds this lock while it appends: the head read here is a whole one.
+        list(Salon.objects.select_for_update(no_key=True).filter(pk=salon.pk).values_list("pk"))
+        tree = RegisterTree.objects.filter(salon=salon).first()
+        frontier = tree.frontier() if tree is not None else Frontier()
+        signed_at = timezone.now().replace(microsecond=0)
+        fields = {"salon_id": salon.pk, "size": frontier.size, "root_hash": frontier.root().hex(),
+                  "signed_at": signed_at.isoformat()}
+        signature = base64.b64encode(signing_key().sign(signed_text(**fields))).decode()
+        return Checkpoint.objects.create(salon=salon, size=fields["size"], root_hash=fields["root_hash"],
+                                         signed_at=signed_at, key_id=key_id(public_key_b64()), signature=signature)
+
+
+def as_document(checkpoint: Checkpoint) -> dict:
+    """The checkpoint as handed out (JSON): everything needed to verify it without the salon's database."""
+    return {
+        "format": FORMAT, "salon": checkpoint.salon_id, "size": checkpoint.size, "root": checkpoint.root_hash,
+        "time": checkpoint.signed_at.isoformat(), "key_id": checkpoint.key_id, "public_key": public_key_b64(),
+        "signature": checkpoint.signature,
+    }
+
+
+def signature_holds(document: dict, public_b64: str) -> bool:
+    """Whether the document's signature is the key's over its salon, size, root and time."""
+    try:
+        text = signed_text(salon_id=int(document["salon"]), size=int(document["size"]),
+                           root_hash=str(document["root"]), signed_at=str(document["time"]))
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64)).verify(
+            base64.b64decode(document["signature"]), text)
+    except (KeyError, ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class CheckpointCheck:
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+
+def check_against_register(document: dict) -> CheckpointCheck:
+    """Whether today's register still contains every entry the checkpoint covered (RFC 9162 consistency)."""
+    if document.get("format") != FORMAT:
+        return CheckpointCheck(f"not a {FORMAT} document")
+    if not signature_holds(document, public_key_b64()):
+        return CheckpointCheck("its signature does not hold for this installation's key (or it was altered)")
+    salon_id, size = int(document["salon"]), int(document["size"])
+    leaves = [bytes.fromhex(h) for h in ConsentEvent.objects.filter(salon_id=salon_id).order_by("seq")
+              .values_list("entry_hash", flat=True).iterator(chunk_size=5000)]
+    if len(leaves) < size:
+        return CheckpointCheck(f"the register has {len(leaves)} entries, fewer than the {size} the checkpoint "
+                               "covered: entries were removed")
+    if size and root(leaves[:size]).hex() != document["root"]:
+        return CheckpointCheck(f"the first {size} entries no longer have the checkpoint's root: an entry up to "
+                               f"#{size} was rewritten, or the register was rebuilt")
+    if size and not verify_consistency(old_size=size, new_size=len(leaves), old_root=bytes.fromhex(document["root"]),
+                                       new_root=root(leaves), proof=consistency_proof(size, leaves)):
+        return CheckpointCheck("today's register does not extend the checkpoint")
+    return CheckpointCheck()
+
+
+def dumps(document: dict) -> str:
+    return json.dumps(document, indent=2, sort_keys=True)
