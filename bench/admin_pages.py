@@ -31,6 +31,7 @@ ENV = {
     "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
     "ALLOWED_HOSTS": "127.0.0.1,testserver",
     "SECURE_SSL_REDIRECT": "false",
     "SESSION_COOKIE_SECURE": "false",

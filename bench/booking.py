@@ -65,6 +65,7 @@ ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
     "ALLOWED_HOSTS": "127.0.0.1,testserver",
     "SECURE_SSL_REDIRECT": "false",
     "BEHIND_PROXY": "true",  # the client address is the last X-Forwarded-For entry, as behind our proxy

@@ -39,6 +39,7 @@ ENV = {
     "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
     "ALLOWED_HOSTS": "127.0.0.1",
     "SECURE_SSL_REDIRECT": "false",
     "LOG_LEVEL": "WARNING",

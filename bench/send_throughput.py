@@ -29,6 +29,7 @@ ENV = {
     "SMS_BACKEND": "locmem",
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
     "SECURE_SSL_REDIRECT": "false",
     "LOG_LEVEL": "WARNING",
     "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
