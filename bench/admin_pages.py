@@ -24,20 +24,10 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import BARE_PATH, fresh_project, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, django_env, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_adminbench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "ALLOWED_HOSTS": "127.0.0.1,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "SESSION_COOKIE_SECURE": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-}
+ENV = django_env(DB_NAME, ALLOWED_HOSTS="127.0.0.1,testserver", SESSION_COOKIE_SECURE="false")
 NO_BROKER = ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")
 CHANGELIST = "/admin/clients/client/"
 

@@ -56,22 +56,12 @@ from datetime import time as dt_time
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from common import BARE_PATH, ROOT, fresh_project, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, ROOT, django_env, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_bookingbench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "SMS_BACKEND": "locmem",
-    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "ALLOWED_HOSTS": "127.0.0.1,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "BEHIND_PROXY": "true",  # the client address is the last X-Forwarded-For entry, as behind our proxy
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-}
+# BEHIND_PROXY: the client address is the last X-Forwarded-For entry, as behind our proxy.
+ENV = django_env(DB_NAME, SMS_BACKEND="locmem", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                 ALLOWED_HOSTS="127.0.0.1,testserver", BEHIND_PROXY="true")
 # Celery eager (no broker at all); the cache is the default per-process locmem one.
 NO_BROKER = ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER", "CACHE_URL")
 SLUG = "bench"

@@ -17,19 +17,11 @@ import statistics
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import fresh_project
+from common import django_env, fresh_project
 
 DB_NAME = "salonconsent_campaignbench"
 DSN = f"postgresql://postgres@127.0.0.1:5432/{DB_NAME}"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-}
+ENV = django_env(DB_NAME)
 # (purpose, channel) a generated entry may touch; marketing SMS and data processing weigh the most.
 KEYS = [("data_processing", ""), ("marketing", "sms"), ("marketing", "email"), ("service", "sms"),
         ("service", "email"), ("personalised", ""), ("data_processing", ""), ("marketing", "sms")]

@@ -15,6 +15,21 @@ ROOT = Path(__file__).resolve().parent.parent
 BARE_PATH = "/bench-bare/"
 
 
+def django_env(db_name: str, **extra: str) -> dict:
+    """The environment every benchmark's Django runs with: production settings (DEBUG off) on `db_name`,
+    bench-only secrets, quiet logs; `extra` adds or overrides variables."""
+    return {
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{db_name}",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
+        "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
+        "SECURE_SSL_REDIRECT": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
+        **extra,
+    }
+
+
 def psql(sql: str) -> None:
     """Run one statement on the server's `postgres` database (CREATE/DROP DATABASE)."""
     import psycopg

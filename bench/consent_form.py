@@ -30,21 +30,11 @@ import tempfile
 import time
 from urllib.parse import urlencode
 
-from common import BARE_PATH, fresh_project, gunicorn, psql, wsgi_with_bare_view
+from common import BARE_PATH, django_env, fresh_project, gunicorn, psql, wsgi_with_bare_view
 
 DB_NAME = "salonconsent_formbench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "SMS_BACKEND": "locmem",
-    "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-}
+ENV = django_env(DB_NAME, SMS_BACKEND="locmem", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+                 ALLOWED_HOSTS="127.0.0.1")
 NO_BROKER = ("CELERY_BROKER_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")  # Celery eager: no broker at all
 BOXES = ["data_processing", "service_sms", "service_email", "marketing_sms", "marketing_email", "personalised"]
 LANGUAGE = "it"

@@ -15,19 +15,10 @@ import argparse
 import statistics
 import time
 
-from common import fresh_project
+from common import django_env, fresh_project
 
 DB_NAME = "salonconsent_treebench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-    "PATH": "/usr/bin:/bin",
-}
+ENV = django_env(DB_NAME, PATH="/usr/bin:/bin")
 
 
 def main():

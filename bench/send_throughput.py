@@ -19,21 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-from common import fresh_project, psql
+from common import django_env, fresh_project, psql
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "salonconsent_bench"
-ENV = {
-    "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DB_NAME}",
-    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/14",
-    "SMS_BACKEND": "locmem",
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
-    "REGISTER_SIGNING_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",  # bench only
-    "SECURE_SSL_REDIRECT": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_SETTINGS_MODULE": "salonconsent.settings",
-}
+ENV = django_env(DB_NAME, CELERY_BROKER_URL="redis://127.0.0.1:6379/14", SMS_BACKEND="locmem")
 
 
 def prepare(messages: int) -> None:
