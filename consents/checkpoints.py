@@ -14,8 +14,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import transaction
@@ -23,10 +22,19 @@ from django.utils import timezone
 
 from salons.models import Salon
 
-from .merkle import Frontier, consistency_proof, root, verify_consistency
+from .merkle import (
+    CHECKPOINT_FORMAT,
+    Frontier,
+    checkpoint_signature_holds,
+    checkpoint_text,
+    consistency_proof,
+    inclusion_proof,
+    root,
+    verify_consistency,
+)
 from .models import Checkpoint, ConsentEvent, RegisterTree
 
-FORMAT = "salonconsent-checkpoint/1"
+FORMAT = CHECKPOINT_FORMAT
 
 
 @cache
@@ -49,11 +57,6 @@ def key_id(public_b64: str) -> str:
     return hashlib.sha256(base64.b64decode(public_b64)).hexdigest()[:16]
 
 
-def signed_text(*, salon_id: int, size: int, root_hash: str, signed_at: str) -> bytes:
-    """Exactly what is signed, one field a line."""
-    return f"{FORMAT}\nsalon {salon_id}\nsize {size}\nroot {root_hash}\ntime {signed_at}\n".encode()
-
-
 def make_checkpoint(*, salon: Salon) -> Checkpoint:
     """Sign the salon's current tree head and keep it (append-only)."""
     with transaction.atomic():
@@ -64,7 +67,7 @@ def make_checkpoint(*, salon: Salon) -> Checkpoint:
         signed_at = timezone.now().replace(microsecond=0)
         fields = {"salon_id": salon.pk, "size": frontier.size, "root_hash": frontier.root().hex(),
                   "signed_at": signed_at.isoformat()}
-        signature = base64.b64encode(signing_key().sign(signed_text(**fields))).decode()
+        signature = base64.b64encode(signing_key().sign(checkpoint_text(**fields))).decode()
         return Checkpoint.objects.create(salon=salon, size=fields["size"], root_hash=fields["root_hash"],
                                          signed_at=signed_at, key_id=key_id(public_key_b64()), signature=signature)
 
@@ -80,14 +83,7 @@ def as_document(checkpoint: Checkpoint) -> dict:
 
 def signature_holds(document: dict, public_b64: str) -> bool:
     """Whether the document's signature is the key's over its salon, size, root and time."""
-    try:
-        text = signed_text(salon_id=int(document["salon"]), size=int(document["size"]),
-                           root_hash=str(document["root"]), signed_at=str(document["time"]))
-        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_b64)).verify(
-            base64.b64decode(document["signature"]), text)
-    except (KeyError, ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+    return checkpoint_signature_holds(document, public_b64)
 
 
 @dataclass(frozen=True)
@@ -122,3 +118,18 @@ def check_against_register(document: dict) -> CheckpointCheck:
 
 def dumps(document: dict) -> str:
     return json.dumps(document, indent=2, sort_keys=True)
+
+
+def with_proof(receipt: dict, *, salon: Salon, events: list[ConsentEvent]) -> dict:
+    """The receipt with `x-proof`: a signed checkpoint covering its entries (a new one when the latest does
+    not) and each entry's inclusion proof, so `python consents/merkle.py` can check it without us."""
+    if not events:
+        return receipt
+    latest = Checkpoint.objects.filter(salon=salon).order_by("-signed_at", "-pk").first()
+    if latest is None or latest.size < max(event.seq for event in events):
+        latest = make_checkpoint(salon=salon)
+    leaves = [bytes.fromhex(h) for h in ConsentEvent.objects.filter(salon=salon, seq__lte=latest.size)
+              .order_by("seq").values_list("entry_hash", flat=True).iterator(chunk_size=5000)]
+    entries = [{"entry": event.seq, "index": event.seq - 1, "hash": event.entry_hash,
+                "proof": [node.hex() for node in inclusion_proof(event.seq - 1, leaves)]} for event in events]
+    return {**receipt, "x-proof": {"checkpoint": as_document(latest), "entries": entries}}

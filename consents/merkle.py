@@ -1,6 +1,12 @@
-"""The register as a Merkle tree, in the manner of Certificate Transparency (RFC 9162, section 2.1).
+"""The register as a Merkle tree, in the manner of Certificate Transparency (RFC 9162, section 2.1), and the
+stand-alone verifier of a client's consent receipt.
 
-Pure Python and hashlib only, so an auditor can read it and a verifier can run it without Django: a
+Pure Python (hashlib; `cryptography` only to check a signature), no Django and no database, so an auditor
+can read this one file and run it on a receipt:
+
+    python consents/merkle.py consent-receipt.json --public-key <the salon's key, from its privacy notice>
+
+a
 leaf is an entry's hash (its 32 bytes), hashed as SHA-256(0x00 || leaf); an inner node is
 SHA-256(0x01 || left || right); the tree head of the first n entries is MTH(D[n]). `Frontier` keeps
 the right edge of a growing tree (at most log2(n) hashes) so an append costs O(log n) and the root is
@@ -155,3 +161,92 @@ class Frontier:
         for left in reversed(self.edge[:-1]):
             result = node_hash(left, result)
         return result
+
+
+# --- Checkpoints and receipts -----------------------------------------------------------------------------
+
+CHECKPOINT_FORMAT = "salonconsent-checkpoint/1"
+
+
+def checkpoint_text(*, salon_id: int, size: int, root_hash: str, signed_at: str) -> bytes:
+    """Exactly what a checkpoint's Ed25519 signature covers, one field a line."""
+    return f"{CHECKPOINT_FORMAT}\nsalon {salon_id}\nsize {size}\nroot {root_hash}\ntime {signed_at}\n".encode()
+
+
+def checkpoint_signature_holds(checkpoint: dict, public_key_b64: str) -> bool:
+    """Whether the checkpoint's signature is the key's over its salon, size, root and time."""
+    import base64
+
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        text = checkpoint_text(salon_id=int(checkpoint["salon"]), size=int(checkpoint["size"]),
+                               root_hash=str(checkpoint["root"]), signed_at=str(checkpoint["time"]))
+        Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key_b64)).verify(
+            base64.b64decode(checkpoint["signature"]), text)
+    except (KeyError, ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def receipt_problems(receipt: dict, public_key_b64: str) -> list[str]:
+    """What does not hold in a receipt's proof (empty when every listed entry is proven in the register).
+
+    The receipt's `x-proof` carries the salon's signed checkpoint and, per register entry it lists, the
+    entry's hash and its inclusion proof in the tree the checkpoint signed.
+    """
+    proof = receipt.get("x-proof")
+    if not isinstance(proof, dict):
+        return ["the receipt carries no proof (x-proof)"]
+    checkpoint = proof.get("checkpoint") or {}
+    if checkpoint.get("format") != CHECKPOINT_FORMAT or not checkpoint_signature_holds(checkpoint, public_key_b64):
+        return ["the checkpoint's signature does not hold for this public key (or the checkpoint was altered)"]
+    size, root_hash = int(checkpoint["size"]), bytes.fromhex(checkpoint["root"])
+    listed = {purpose.get("x-registerEntry"): purpose.get("x-entryHash")
+              for service in receipt.get("services", []) for purpose in service.get("purposes", [])}
+    problems = []
+    for entry in proof.get("entries", []):
+        seq = entry.get("entry")
+        try:
+            ok = verify_inclusion(index=int(entry["index"]), size=size, leaf=bytes.fromhex(entry["hash"]),
+                                  proof=[bytes.fromhex(node) for node in entry["proof"]], root_hash=root_hash)
+        except (KeyError, ValueError, TypeError):
+            ok = False
+        if not ok:
+            problems.append(f"entry #{seq}: its inclusion proof does not lead to the checkpoint's root")
+        elif listed.get(seq) != entry.get("hash"):
+            problems.append(f"entry #{seq}: the receipt's purposes name another hash for it")
+    if not proof.get("entries"):
+        problems.append("the proof names no entry")
+    return problems
+
+
+def main(argv=None) -> int:
+    """Check a receipt file against the salon's public key; exit 0 when its every entry is proven."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="Verify a salonconsent consent receipt without the salon's systems.")
+    parser.add_argument("receipt", help="the receipt's JSON file (consent-receipt.json)")
+    parser.add_argument("--public-key", required=True, help="the salon's public key (base64), from its privacy notice")
+    args = parser.parse_args(argv)
+    try:
+        with open(args.receipt, encoding="utf-8") as stream:
+            receipt = json.load(stream)
+    except (OSError, ValueError) as error:
+        print(f"{args.receipt}: not a readable receipt ({error})")
+        return 2
+    problems = receipt_problems(receipt, args.public_key)
+    for problem in problems:
+        print(f"NOT PROVEN: {problem}")
+    if problems:
+        return 1
+    checkpoint = receipt["x-proof"]["checkpoint"]
+    print(f"proven: {len(receipt['x-proof']['entries'])} entries are in salon {checkpoint['salon']}'s register of "
+          f"{checkpoint['size']} entries as signed at {checkpoint['time']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

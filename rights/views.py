@@ -3,6 +3,7 @@
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
+from consents.checkpoints import public_key_b64
 from consents.pages import download, link_page, link_view
 from consents.selectors import current_wordings
 from core.vocabulary import Purpose
@@ -43,6 +44,7 @@ def privacy_notice(request, slug: str):
     wordings = current_wordings(salon=salon, language=language)
     response = public_page(request, "consents/privacy_notice.html", {
         "salon": salon, "wordings": [wordings[purpose] for purpose in Purpose.values if purpose in wordings],
+        "register_key": public_key_b64(),
     }, language=language, cache="public, max-age=300")
     response["Vary"] = "Accept-Language"
     return response

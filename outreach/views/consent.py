@@ -9,6 +9,7 @@ from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from consents.checkpoints import with_proof
 from consents.forms import ConsentChoicesForm
 from consents.models import ConsentEvent
 from consents.pages import download, link_page, link_view
@@ -50,7 +51,7 @@ def receipt_json(request, token: str, *, link, language):
     events = list(ConsentEvent.objects.filter(client=link.client, pk__in=link.client.consent_states.values("event"))
                   .select_related("wording", "salon").order_by("seq"))
     receipt = kantara_receipt(client=link.client, events=events, public_base_url=settings.PUBLIC_BASE_URL)
-    return download(receipt, "consent-receipt.json")
+    return download(with_proof(receipt, salon=link.client.salon, events=events), "consent-receipt.json")
 
 
 @csrf_exempt  # RFC 8058: mail clients POST "List-Unsubscribe=One-Click" with no token or cookie
