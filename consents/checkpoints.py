@@ -17,10 +17,12 @@ from functools import cache
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from salons.models import Salon
+from salons.models import Membership, Salon
 
 from .merkle import (
     CHECKPOINT_FORMAT,
@@ -133,3 +135,28 @@ def with_proof(receipt: dict, *, salon: Salon, events: list[ConsentEvent]) -> di
     entries = [{"entry": event.seq, "index": event.seq - 1, "hash": event.entry_hash,
                 "proof": [node.hex() for node in inclusion_proof(event.seq - 1, leaves)]} for event in events]
     return {**receipt, "x-proof": {"checkpoint": as_document(latest), "entries": entries}}
+
+
+def mail_to_owners(checkpoint: Checkpoint) -> int:
+    """Email the checkpoint to the salon's owners, as the JSON attachment they keep outside salonconsent.
+
+    Returns how many owners it went to (owners without an email address are skipped).
+    """
+    owners = sorted({email for email in Membership.objects.filter(
+        salon_id=checkpoint.salon_id, role=Membership.Role.OWNER).values_list("user__email", flat=True) if email})
+    if not owners:
+        return 0
+    salon = checkpoint.salon
+    with translation.override(salon.language):
+        subject = _("%(salon)s: today's checkpoint of your consent register") % {"salon": salon.name}
+        body = _(
+            "Attached is a signed checkpoint of %(salon)s's consent register: %(size)s entries as of %(time)s. "
+            "Keep it somewhere other than salonconsent (your email is fine). Later, anyone can check that the "
+            "register still contains every one of these entries with: python manage.py verify_register "
+            "--checkpoint FILE."
+        ) % {"salon": salon.name, "size": checkpoint.size, "time": checkpoint.signed_at.isoformat()}
+    message = EmailMessage(subject=subject, body=body, to=owners)
+    message.attach(f"checkpoint-{checkpoint.salon_id}-{checkpoint.size}.json", dumps(as_document(checkpoint)),
+                   "application/json")
+    message.send()
+    return len(owners)

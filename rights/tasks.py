@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from consents.checkpoints import make_checkpoint
+from consents.checkpoints import mail_to_owners, make_checkpoint
 from rights.retention import purge
 from salons.models import Salon
 
@@ -15,6 +15,6 @@ def purge_task():
 
 @shared_task(ignore_result=True)
 def checkpoint_registers_task():
-    """Beat, daily: sign a checkpoint of every salon's register (proof kept outside the tree itself)."""
+    """Beat, daily: sign a checkpoint of every salon's register and email it to its owners (kept outside)."""
     for salon in Salon.objects.order_by("pk"):
-        make_checkpoint(salon=salon)
+        mail_to_owners(make_checkpoint(salon=salon))

@@ -27,8 +27,9 @@ from appointments.models import Appointment
 from booking.models import BookingSettings, ClosedDay, OpeningHours, Service
 from campaigns.models import Campaign
 from clients.models import Client, ErasureRequest, SuppressedContact
+from consents.checkpoints import make_checkpoint
 from consents.links import new_link
-from consents.models import ConsentEvent, ConsentLink, ConsentScan, ConsentState, ConsentWording, Source
+from consents.models import Checkpoint, ConsentEvent, ConsentLink, ConsentScan, ConsentState, ConsentWording, Source
 from consents.services import ConsentChange, Evidence, publish_wording, record_consent
 from credits.models import CreditAccount, CreditEntry
 from desk.admin.salons import SalonScopedAdmin
@@ -70,6 +71,7 @@ EXPECTED_MODELS = {
     "consents.consentwording": "salon membership (SalonScopedAdmin); shipped wordings visible to all",
     "consents.consentevent": "salon membership (SalonScopedAdmin, read-only)",
     "consents.consentstate": "salon membership (SalonScopedAdmin, read-only)",
+    "consents.checkpoint": "salon membership (SalonScopedAdmin, read-only)",
     "credits.creditaccount": "salon membership (SalonScopedAdmin, read-only)",
     "credits.creditentry": "salon membership (SalonScopedAdmin, read-only)",
     "messaging.message": "salon membership (SalonScopedAdmin, read-only)",
@@ -123,6 +125,7 @@ def salon_objects(salon: Salon, owner, tag: str) -> dict:
         ConsentWording: wording,
         ConsentEvent: event,
         ConsentState: ConsentState.objects.get(event=event),
+        Checkpoint: make_checkpoint(salon=salon),
         ConsentLink: link,
         ConsentScan: scan,
         CreditAccount: CreditAccount.objects.get(salon=salon),

@@ -114,3 +114,35 @@ def test_the_command_signs_and_writes_each_salons_checkpoint(history, tmp_path):
     assert written.exists()
     assert check_against_register(json.loads(written.read_text())).ok
     assert f"salon {history.pk}" in out.getvalue()
+
+
+def test_owners_get_each_checkpoint_by_email_with_its_json(history, owner, member):
+    from django.core import mail
+
+    from consents.checkpoints import mail_to_owners
+
+    owner.email, member.email = "owner@salon.example", "staff@salon.example"
+    owner.save()
+    member.save()
+    checkpoint = make_checkpoint(salon=history)
+    assert mail_to_owners(checkpoint) == 1
+    [email] = mail.outbox
+    assert email.to == ["owner@salon.example"]  # owners only
+    name, content, mimetype = email.attachments[0]
+    assert name == f"checkpoint-{history.pk}-6.json"
+    assert mimetype == "application/json"
+    assert check_against_register(json.loads(content)).ok
+
+
+def test_the_desk_downloads_its_salons_checkpoints_and_no_other(history, client, owner, outsider):
+    from django.urls import reverse
+
+    checkpoint = make_checkpoint(salon=history)
+    url = reverse("admin:consents_checkpoint_download", args=[checkpoint.pk])
+    client.force_login(owner)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert json.loads(response.content) == as_document(checkpoint)
+    assert "attachment" in response["Content-Disposition"]
+    client.force_login(outsider)
+    assert client.get(url).status_code == 404

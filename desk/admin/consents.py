@@ -1,13 +1,16 @@
 from django import forms
 from django.contrib import admin
 from django.db.models import Q
-from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
-from django.urls import path
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clients.models import Client
+from consents.checkpoints import as_document, dumps
 from consents.export import FORMATS, proof_of_consent
-from consents.models import ConsentEvent, ConsentState, ConsentWording
+from consents.models import Checkpoint, ConsentEvent, ConsentState, ConsentWording
 from consents.services import publish_wording
 from desk.admin.salons import ReadOnlyAdmin, SalonScopedAdmin, member_salon_ids
 from salons.models import Salon
@@ -126,3 +129,34 @@ class ConsentStateAdmin(ReadOnlyAdmin):
 def _int_or_none(value: str) -> int | None:
     """An id from the query string, or None for anything that cannot be one (no 500 on a typo)."""
     return int(value) if value.isascii() and value.isdigit() and len(value) < 19 else None
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    """The register's signed checkpoints: each downloadable as the JSON an owner or auditor keeps."""
+
+    list_display = ["signed_at", "salon", "size", "root_hash", "download"]
+    list_filter = ["signed_at"]
+    list_select_related = ["salon"]
+    date_hierarchy = "signed_at"
+
+    @admin.display(description=_lazy("Download"))
+    def download(self, obj):
+        url = reverse("admin:consents_checkpoint_download", args=[obj.pk])
+        return format_html('<a href="{}" download>{}</a>', url, _("checkpoint (JSON)"))
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/download/", self.admin_site.admin_view(self.download_view),
+                 name="consents_checkpoint_download"),
+            *super().get_urls(),
+        ]
+
+    def download_view(self, request, pk):
+        checkpoint = self.get_queryset(request).filter(pk=pk).first()
+        if checkpoint is None:
+            raise Http404(_("No such checkpoint."))
+        response = HttpResponse(dumps(as_document(checkpoint)) + "\n", content_type="application/json")
+        response["Content-Disposition"] = (
+            f'attachment; filename="checkpoint-{checkpoint.salon_id}-{checkpoint.size}.json"')
+        return response

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from consents.checkpoints import as_document, dumps, make_checkpoint
+from consents.checkpoints import as_document, dumps, mail_to_owners, make_checkpoint
 from salons.models import Salon
 
 
@@ -13,8 +13,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--salon", type=int, help="Only this salon (id).")
         parser.add_argument("--output", metavar="DIR", help="Write checkpoint-<salon>-<size>.json files here.")
+        parser.add_argument("--mail", action="store_true", help="Also email each checkpoint to its salon's owners.")
 
-    def handle(self, *args, salon=None, output=None, **options):
+    def handle(self, *args, salon=None, output=None, mail=False, **options):
         salons = Salon.objects.order_by("pk")
         if salon is not None:
             salons = salons.filter(pk=salon)
@@ -24,10 +25,13 @@ class Command(BaseCommand):
         if folder is not None and not folder.is_dir():
             raise CommandError(f"{output} is not a folder.")
         for each in salons:
-            document = as_document(make_checkpoint(salon=each))
+            checkpoint = make_checkpoint(salon=each)
+            document = as_document(checkpoint)
             line = f"salon {each.pk} ({each}): {document['size']} entries, root {document['root']}"
             if folder is not None:
                 path = folder / f"checkpoint-{each.pk}-{document['size']}.json"
                 path.write_text(dumps(document) + "\n")
                 line += f" -> {path}"
+            if mail:
+                line += f", emailed to {mail_to_owners(checkpoint)} owner(s)"
             self.stdout.write(line)
