@@ -74,6 +74,14 @@ def make_checkpoint(*, salon: Salon) -> Checkpoint:
                                          signed_at=signed_at, key_id=key_id(public_key_b64()), signature=signature)
 
 
+def checkpoint_due(*, salon: Salon) -> bool:
+    """Whether the register has entries no checkpoint covers yet (the daily run skips the rest: no daily
+    email to owners of a salon whose register did not change)."""
+    tree = RegisterTree.objects.filter(salon=salon).values_list("size", flat=True).first() or 0
+    latest = Checkpoint.objects.filter(salon=salon).order_by("-signed_at", "-pk").values_list("size", flat=True)
+    return tree > (latest.first() or 0)
+
+
 def as_document(checkpoint: Checkpoint) -> dict:
     """The checkpoint as handed out (JSON): everything needed to verify it without the salon's database."""
     return {

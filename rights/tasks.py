@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from consents.checkpoints import mail_to_owners, make_checkpoint
+from consents.checkpoints import checkpoint_due, mail_to_owners, make_checkpoint
 from rights.retention import purge
 from salons.models import Salon
 
@@ -15,6 +15,7 @@ def purge_task():
 
 @shared_task(ignore_result=True)
 def checkpoint_registers_task():
-    """Beat, daily: sign a checkpoint of every salon's register and email it to its owners (kept outside)."""
+    """Beat, daily: sign a checkpoint of every salon's register that grew and email it to its owners."""
     for salon in Salon.objects.order_by("pk"):
-        mail_to_owners(make_checkpoint(salon=salon))
+        if checkpoint_due(salon=salon):
+            mail_to_owners(make_checkpoint(salon=salon))

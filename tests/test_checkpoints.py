@@ -146,3 +146,24 @@ def test_the_desk_downloads_its_salons_checkpoints_and_no_other(history, client,
     assert "attachment" in response["Content-Disposition"]
     client.force_login(outsider)
     assert client.get(url).status_code == 404
+
+
+def test_the_daily_run_signs_and_mails_only_registers_that_grew(history, owner, wording, other_salon):
+    from django.core import mail
+
+    from rights.tasks import checkpoint_registers_task
+
+    owner.email = "owner@salon.example"
+    owner.save()
+    checkpoint_registers_task()
+    assert Checkpoint.objects.filter(salon=history).count() == 1
+    assert not Checkpoint.objects.filter(salon=other_salon).exists()  # an empty register: nothing to sign
+    assert len(mail.outbox) == 1
+    checkpoint_registers_task()  # nothing new since: no second checkpoint, no second email
+    assert Checkpoint.objects.filter(salon=history).count() == 1
+    assert len(mail.outbox) == 1
+    grant(client=ClientFactory(salon=history), purpose="marketing", channel="sms",
+          wording=wording(history, "marketing"), source="form_link")
+    checkpoint_registers_task()
+    assert list(Checkpoint.objects.filter(salon=history).order_by("pk").values_list("size", flat=True)) == [6, 7]
+    assert len(mail.outbox) == 2
