@@ -113,7 +113,10 @@ class TokenLink(models.Model):
         link = cls.objects.select_related(*cls.resolve_related).filter(token_hash=token_hash(token)).first()
         if link is None:
             raise LinkInvalid(404)
-        now = now or timezone.now()
-        if link.revoked_at is not None or link.expires_at <= now or link.holder_erased():
+        if link.lapsed(now=now) or link.holder_erased():
             raise LinkInvalid(410)
         return link
+
+    def lapsed(self, *, now: datetime | None = None) -> bool:
+        """Whether the link was revoked or has expired (then it opens nothing and is not sent again)."""
+        return self.revoked_at is not None or self.expires_at <= (now or timezone.now())

@@ -89,16 +89,14 @@ def enqueue_message(
                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
     subject, body = render(kind=kind, channel=channel, language=client.language, context=context)
     encoding, segments, cost = price(salon, channel, body)
-    decision = decide(client_state(client), kind, channel, reply_channel=reply_channel,
-                      repermission_outreach=repermission_outreach)
     message = Message(
         salon=salon, client=client, appointment=appointment, kind=kind, channel=channel,
         language=client.language, reply_channel=reply_channel, subject=subject, body=body, headers=headers,
         encoding=encoding, segments=segments, cost=cost, dedupe_key=dedupe_key, expires_at=expires_at,
-        repermission_outreach=repermission_outreach, reason=decision.reason, reason_text=str(decision.sentence)[:255],
+        repermission_outreach=repermission_outreach,
         link_model=link._meta.label_lower if link is not None else "", link_id=link.pk if link is not None else None,
     )
-    transitions.begin(message, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
+    _decide(message, client)
     try:
         with transaction.atomic():
             message.save()
@@ -112,6 +110,15 @@ def enqueue_message(
     return message
 
 
+def _decide(message: Message, client: Client) -> None:
+    """The policy's decision for a new row, on the client's current state: its reason, and its first status
+    (pending, or blocked and never sent)."""
+    decision = decide(client_state(client), message.kind, message.channel, reply_channel=message.reply_channel,
+                      repermission_outreach=message.repermission_outreach)
+    message.reason, message.reason_text = decision.reason, str(decision.sentence)[:255]
+    transitions.begin(message, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
+
+
 def resend(*, message: Message, by) -> Message:
     """Queue the same text again, its personal link included (staff can re-send a link, never open one).
 
@@ -122,24 +129,21 @@ def resend(*, message: Message, by) -> Message:
     link = None
     if message.link_id:
         link = apps.get_model(message.link_model).objects.filter(pk=message.link_id).first()
-        if link is None or link.revoked_at is not None or link.expires_at <= timezone.now():
+        if link is None or link.lapsed():
             raise ValidationError(_("This message's link has expired or was revoked: send a new one instead."))
     elif REDACTED in message.body:
         raise ValidationError(_("This message's link was made before links could be re-sent: send a new one "
                                 "instead."))
     client = Client.objects.select_related("salon").get(pk=message.client_id)
-    decision = decide(client_state(client), message.kind, message.channel, reply_channel=message.reply_channel,
-                      repermission_outreach=message.repermission_outreach)
     again = Message(
         salon_id=message.salon_id, client=client, appointment_id=message.appointment_id, kind=message.kind,
         channel=message.channel, language=message.language, reply_channel=message.reply_channel,
         subject=message.subject, body=message.body, headers=message.headers, encoding=message.encoding,
         segments=message.segments, cost=message.cost, expires_at=message.expires_at,
         repermission_outreach=message.repermission_outreach, link_model=message.link_model,
-        link_id=message.link_id, reason=decision.reason, reason_text=str(decision.sentence)[:255],
-        dedupe_key=f"resend:{message.pk}:{new_token()}",
+        link_id=message.link_id, dedupe_key=f"resend:{message.pk}:{new_token()}",
     )
-    transitions.begin(again, Message.Status.PENDING if decision.allowed else Message.Status.BLOCKED)
+    _decide(again, client)
     again.save()
     logger.info("message %s re-sent as %s by user %s", message.pk, again.pk, getattr(by, "pk", None))
     if again.status == Message.Status.PENDING:

@@ -9,7 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, transaction
 
-from consents.checkpoints import as_document, check_against_register, make_checkpoint, signature_holds
+from consents.checkpoints import as_document, check_against_register, make_checkpoint
+from consents.merkle import checkpoint_signature_holds as signature_holds
 from consents.merkle import root
 from consents.models import Checkpoint, ConsentEvent
 from tests.factories import ClientFactory
